@@ -1,0 +1,144 @@
+"""ClickHouse's HTTP interface in front of the chDB engine (what clickhouse-connect and curl speak)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import orjson
+from aiohttp import BasicAuth, web
+
+from .engine import ClickHouseError, Engine, Result
+from .sql_text import Query, content_type, parse_request
+from .users import User
+
+log = logging.getLogger("local_stack.clickhouse")
+
+# URL parameters that belong to the HTTP protocol, not to the query's settings.
+_TRANSPORT = {
+    "query", "database", "user", "password", "default_format", "query_id", "session_id",
+    "session_timeout", "session_check", "compress", "decompress", "enable_http_compression",
+    "http_zlib_compression_level", "wait_end_of_query", "send_progress_in_http_headers",
+    "http_headers_progress_interval_ms", "buffer_size", "quota_key", "role", "client_protocol_version",
+    "http_response_buffer_size", "cancel_http_readonly_queries_on_client_close", "add_http_cors_header",
+}  # fmt: skip
+
+
+def _decode_body(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if not encoding or encoding == "identity":
+        return body
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "deflate":
+        return zlib.decompress(body)
+    if encoding == "zstd":
+        try:
+            from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+        except ImportError:
+            from backports import zstd  # type: ignore[import-not-found,no-redef]
+        return zstd.decompress(body)
+    if encoding == "lz4":
+        return _lz4_frames(body)
+    raise ClickHouseError(f"Unknown Content-Encoding: {encoding}. (UNKNOWN_COMPRESSION_METHOD)", code=89)
+
+
+def _lz4_frames(body: bytes) -> bytes:
+    """Decompress a body of concatenated LZ4 frames (clickhouse-connect compresses each chunk on its own)."""
+    import lz4.frame
+
+    out, rest = [], body
+    while rest:
+        decompressor = lz4.frame.LZ4FrameDecompressor()
+        out.append(decompressor.decompress(rest))
+        rest = decompressor.unused_data
+    return b"".join(out)
+
+
+class ClickHouseHTTP:
+    def __init__(self, engine: Engine, users: dict[str, User], workers: int = 8) -> None:
+        self.engine = engine
+        self.users = users
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chdb")
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=8 << 30)
+        app.router.add_get("/ping", self.ping)
+        app.router.add_get("/replicas_status", self.ping)
+        app.router.add_route("*", "/", self.query)
+        return app
+
+    async def ping(self, _request: web.Request) -> web.Response:
+        return web.Response(text="Ok.\n")
+
+    def _user(self, request: web.Request) -> User:
+        name = request.headers.get("X-ClickHouse-User") or request.query.get("user")
+        auth = request.headers.get("Authorization", "")
+        if not name and auth.lower().startswith("basic "):
+            name = BasicAuth.decode(auth).login
+        name = name or "default"
+        user = self.users.get(name)
+        if user is None:
+            raise ClickHouseError(
+                f"{name}: Authentication failed: password is incorrect, or there is no user with such name. "
+                "(AUTHENTICATION_FAILED)",
+                code=516,
+            )
+        return user
+
+    async def query(self, request: web.Request) -> web.Response:
+        try:
+            user = self._user(request)
+            body = _decode_body(await request.read(), request.headers.get("Content-Encoding", ""))
+            args = request.query
+            parsed = parse_request(args.get("query", ""), body, args.get("default_format", "TabSeparated"))
+            if isinstance(parsed, Query) and not parsed.sql:
+                raise ClickHouseError("Empty query. (SYNTAX_ERROR)", code=62)
+            params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
+            settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
+            database = request.headers.get("X-ClickHouse-Database") or args.get("database")
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(
+                self._pool, self.engine.execute, user, parsed, database, settings, params
+            )
+        except ClickHouseError as exc:
+            log.info("query failed: %s", str(exc).splitlines()[0][:300])
+            return web.Response(
+                status=500,
+                text=f"{exc} (version {self.engine.version})\n",
+                headers={"X-ClickHouse-Exception-Code": str(exc.code), **self._common_headers()},
+            )
+        except UnicodeDecodeError as exc:
+            return web.Response(
+                status=500,
+                text=f"Code: 36. DB::Exception: query is not valid UTF-8: {exc}. (BAD_ARGUMENTS)\n",
+                headers={"X-ClickHouse-Exception-Code": "36", **self._common_headers()},
+            )
+        return web.Response(body=result.body, headers=self._result_headers(result))
+
+    def _common_headers(self) -> dict[str, str]:
+        return {"X-ClickHouse-Server-Display-Name": "local-stack", "X-ClickHouse-Timezone": "UTC"}
+
+    def _result_headers(self, result: Result) -> dict[str, str]:
+        summary = {
+            "read_rows": str(result.read_rows),
+            "read_bytes": str(result.read_bytes),
+            "written_rows": str(result.written_rows),
+            "written_bytes": str(result.written_bytes),
+            "total_rows_to_read": "0",
+            "result_rows": "0",
+            "result_bytes": str(len(result.body)),
+            "elapsed_ns": str(result.elapsed_ns),
+        }
+        return {
+            "Content-Type": content_type(result.fmt),
+            "X-ClickHouse-Format": result.fmt,
+            "X-ClickHouse-Summary": orjson.dumps(summary).decode(),
+            **self._common_headers(),
+        }
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,181 @@
+"""One chDB engine behind many HTTP clients: a connection per user profile, one query at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import chdb
+
+from .sql_text import Insert, Query
+from .users import User
+
+_CODE = re.compile(r"Code: (\d+)\.")
+_NAME = re.compile(r"\(([A-Z_]+)\)\s*(?:\(version [^)]*\))?\s*$")
+
+
+class ClickHouseError(Exception):
+    """An error in ClickHouse's own words: `Code: N. DB::Exception: … (NAME)`."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        message = message.strip()
+        found = _CODE.search(message)
+        self.code = code if code is not None else int(found.group(1)) if found else 1000
+        if not message.startswith("Code:"):
+            message = f"Code: {self.code}. DB::Exception: {message}"
+        super().__init__(message)
+
+
+@dataclass
+class Result:
+    body: bytes
+    fmt: str
+    read_rows: int = 0
+    read_bytes: int = 0
+    written_rows: int = 0
+    written_bytes: int = 0
+    elapsed_ns: int = 0
+
+
+class Engine:
+    """chDB opened once on `data_dir`; users with a profile of their own get a connection carrying it.
+
+    Profile settings (readonly, max_result_rows, …) are connection settings, so the engine itself
+    enforces them: a `SET readonly = 0` on the agent's connection fails with ClickHouse's error.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = str(data_dir.resolve())
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._main = chdb.connect(self.path)
+        self._by_profile: dict[str, object] = {}
+        self.version = self._main.query("SELECT version()", "TabSeparated").bytes().decode().strip()
+
+    def _connection(self, user: User):
+        if not user.settings:
+            return self._main
+        conn = self._by_profile.get(user.profile)
+        if conn is None:
+            conn = chdb.connect(f"{self.path}?{urlencode(user.settings)}")
+            self._by_profile[user.profile] = conn
+        return conn
+
+    def run_script(self, sql: str) -> int:
+        """Run a file of `;`-separated statements (init-db.sql); returns how many ran."""
+        statements = [s.strip() for s in _split_statements(sql) if s.strip()]
+        with self._lock:
+            for statement in statements:
+                self._run(self._main, statement, "TabSeparated")
+        return len(statements)
+
+    def execute(
+        self,
+        user: User,
+        request: Insert | Query,
+        database: str | None,
+        settings: dict[str, str],
+        params: dict[str, str],
+    ) -> Result:
+        with self._lock:
+            conn = self._connection(user)
+            undo: list[str] = []
+            try:
+                if database and database != "default":
+                    self._run(conn, f"USE {_quote_ident(database)}", "TabSeparated")
+                    undo.append("USE default")
+                if settings:
+                    assignments = ", ".join(f"{name} = {_literal(v)}" for name, v in settings.items())
+                    self._run(conn, f"SET {assignments}", "TabSeparated")
+                    undo.append("SET " + ", ".join(f"{name} = DEFAULT" for name in settings))
+                if isinstance(request, Insert):
+                    return self._insert(conn, request)
+                return self._query(conn, request, params)
+            finally:
+                for statement in undo:
+                    with contextlib.suppress(ClickHouseError):
+                        self._run(conn, statement, "TabSeparated")
+
+    def _query(self, conn, request: Query, params: dict[str, str]) -> Result:
+        started = time.perf_counter_ns()
+        res = self._run(conn, request.sql, request.fmt, params or None)
+        return Result(
+            body=res.bytes(),
+            fmt=request.fmt,
+            read_rows=res.rows_read(),
+            read_bytes=res.bytes_read(),
+            written_rows=res.rows_written(),
+            elapsed_ns=time.perf_counter_ns() - started,
+        )
+
+    def _insert(self, conn, request: Insert) -> Result:
+        started = time.perf_counter_ns()
+        try:
+            with conn.send_insert(request.statement, request.fmt) as inserter:
+                if request.data:
+                    inserter.append(request.data)
+                done = inserter.finish()
+        except Exception as exc:  # chDB raises its own error types; all carry ClickHouse's text
+            raise ClickHouseError(str(exc)) from None
+        return Result(
+            body=b"",
+            fmt=request.fmt,
+            written_rows=done.rows_written,
+            written_bytes=done.bytes_written,
+            elapsed_ns=time.perf_counter_ns() - started,
+        )
+
+    @staticmethod
+    def _run(conn, sql: str, fmt: str, params: dict[str, str] | None = None):
+        try:
+            return conn.query(sql, fmt, params=params) if params else conn.query(sql, fmt)
+        except Exception as exc:
+            raise ClickHouseError(str(exc)) from None
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._by_profile.values():
+                conn.close()
+            self._main.close()
+
+
+def _quote_ident(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _split_statements(script: str) -> list[str]:
+    """Split SQL on `;` outside quotes and comments (enough for init-db.sql)."""
+    out, buf, quote, i = [], [], "", 0
+    while i < len(script):
+        ch = script[i]
+        if quote:
+            buf.append(ch)
+            if ch == "\\":
+                buf.append(script[i + 1 : i + 2])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif script.startswith("--", i):
+            end = script.find("\n", i)
+            i = len(script) if end < 0 else end
+            continue
+        elif ch in "'\"`":
+            quote = ch
+            buf.append(ch)
+        elif ch == ";":
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return out

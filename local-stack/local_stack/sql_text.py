@@ -1,0 +1,67 @@
+"""Pure helpers that take a ClickHouse HTTP request apart: statement, inline data, output format."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_INSERT_FORMAT = re.compile(
+    rb"^\s*(?P<stmt>INSERT\s+INTO\s+.+?)\s+FORMAT\s+(?P<fmt>[A-Za-z][A-Za-z0-9_]*)(?:[ \t]*\r?\n|[ \t]+|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TRAILING_FORMAT = re.compile(r"\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
+
+CONTENT_TYPES = {
+    "TabSeparated": "text/tab-separated-values; charset=UTF-8",
+    "CSV": "text/csv; charset=UTF-8; header=absent",
+    "JSON": "application/json; charset=UTF-8",
+}
+
+
+@dataclass(frozen=True)
+class Insert:
+    """An INSERT whose rows travel as data in `fmt` (given to chDB's streaming inserter)."""
+
+    statement: str
+    fmt: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    fmt: str
+
+
+def parse_request(query_param: str, body: bytes, default_format: str) -> Insert | Query:
+    """Work out what an HTTP request asks for, the way clickhouse-server reads `?query=` plus the body.
+
+    The query may be in the URL, the body, or split between them; an `INSERT … FORMAT X` is followed by
+    its data (in the body, or inline after the statement when the statement itself is the body).
+    """
+    if query_param:
+        text = query_param.encode()
+        match = _INSERT_FORMAT.match(text)
+        if match:
+            return Insert(match["stmt"].decode(), match["fmt"].decode(), text[match.end() :] + body)
+        sql = query_param if not body else f"{query_param}\n{body.decode()}"
+    else:
+        match = _INSERT_FORMAT.match(body)
+        if match:
+            return Insert(match["stmt"].decode(), match["fmt"].decode(), body[match.end() :])
+        sql = body.decode()
+    sql = sql.strip()
+    fmt_match = _TRAILING_FORMAT.search(sql)
+    return Query(sql, fmt_match.group(1) if fmt_match else default_format)
+
+
+def content_type(fmt: str) -> str:
+    if fmt in CONTENT_TYPES:
+        return CONTENT_TYPES[fmt]
+    if fmt.startswith("TabSeparated") or fmt.startswith("TSV"):
+        return CONTENT_TYPES["TabSeparated"]
+    if fmt.startswith("CSV"):
+        return CONTENT_TYPES["CSV"]
+    if fmt.startswith("JSON"):
+        return CONTENT_TYPES["JSON"]
+    return "application/octet-stream"

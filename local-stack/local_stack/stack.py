@@ -1,0 +1,86 @@
+"""Start and stop the local stack's components on loopback."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from .clickhouse_http import ClickHouseHTTP
+from .engine import Engine
+from .paths import INIT_SQL, USERS_XML
+from .s3_server import S3Server
+from .users import load_users
+
+log = logging.getLogger("local_stack")
+
+
+class PortTaken(SystemExit):
+    pass
+
+
+def ensure_free(host: str, port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortTaken(
+                    f"local-stack: port {port} ({what}) is already in use on {host} — is the Docker stack or "
+                    f"another local stack running? Stop it, or pick another port with the option for {what}."
+                ) from None
+            raise
+
+
+@dataclass
+class LocalStack:
+    host: str
+    clickhouse_port: int
+    s3_port: int
+    data_dir: Path
+    bucket: str
+    region: str
+    init_sql: Path = INIT_SQL
+    users_xml: Path = USERS_XML
+
+    async def start(self) -> None:
+        ensure_free(self.host, self.clickhouse_port, "--clickhouse-port")
+        ensure_free(self.host, self.s3_port, "--s3-port")
+        self.engine = Engine(self.data_dir / "clickhouse")
+        statements = self.engine.run_script(self.init_sql.read_text())
+        log.info("clickhouse: applied %s (%d statements)", self.init_sql.name, statements)
+        self.http = ClickHouseHTTP(self.engine, load_users(self.users_xml))
+        self._runner = web.AppRunner(self.http.app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.clickhouse_port).start()
+        print(
+            f"clickhouse  http://{self.host}:{self.clickhouse_port}  "
+            f"(chDB {self.engine.version}, data in {self.data_dir / 'clickhouse'})",
+            flush=True,
+        )
+        self.s3 = S3Server(self.host, self.s3_port, self.bucket, self.region)
+        self.s3.start()
+        print(f"s3          {self.s3.url}  (bucket {self.bucket}, in memory)", flush=True)
+
+    async def stop(self) -> None:
+        for step in (self._stop_http, self._stop_s3):
+            try:
+                await step()
+            except Exception as exc:  # keep stopping the rest
+                log.warning("stop: %s", exc)
+
+    async def _stop_http(self) -> None:
+        if hasattr(self, "_runner"):
+            await self._runner.cleanup()
+            self.http.close()
+        if hasattr(self, "engine"):
+            self.engine.close()
+
+    async def _stop_s3(self) -> None:
+        if hasattr(self, "s3"):
+            self.s3.stop()
