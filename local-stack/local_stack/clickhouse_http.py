@@ -27,6 +27,9 @@ _TRANSPORT = {
 }  # fmt: skip
 
 
+_STREAM_ABOVE = 4 << 20  # larger results go out in slices of this size, straight from chDB's buffer
+
+
 def _decode_body(body: bytes, encoding: str) -> bytes:
     encoding = encoding.strip().lower()
     if not encoding or encoding == "identity":
@@ -117,7 +120,17 @@ class ClickHouseHTTP:
                 text=f"Code: 36. DB::Exception: query is not valid UTF-8: {exc}. (BAD_ARGUMENTS)\n",
                 headers={"X-ClickHouse-Exception-Code": "36", **self._common_headers()},
             )
-        return web.Response(body=result.body, headers=self._result_headers(result))
+        headers = self._result_headers(result)
+        if len(result.body) <= _STREAM_ABOVE:
+            return web.Response(body=bytes(result.body), headers=headers)
+        response = web.StreamResponse(headers=headers)
+        response.content_length = len(result.body)
+        await response.prepare(request)
+        view = memoryview(result.body)
+        for offset in range(0, len(view), _STREAM_ABOVE):
+            await response.write(view[offset : offset + _STREAM_ABOVE])
+        await response.write_eof()
+        return response
 
     def _common_headers(self) -> dict[str, str]:
         return {"X-ClickHouse-Server-Display-Name": "local-stack", "X-ClickHouse-Timezone": "UTC"}

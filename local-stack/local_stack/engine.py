@@ -33,13 +33,14 @@ class ClickHouseError(Exception):
 
 @dataclass
 class Result:
-    body: bytes
+    body: bytes | memoryview  # a view into chDB's result buffer: large results are not copied
     fmt: str
     read_rows: int = 0
     read_bytes: int = 0
     written_rows: int = 0
     written_bytes: int = 0
     elapsed_ns: int = 0
+    owner: object = None  # keeps chDB's result (and so the buffer `body` views) alive
 
 
 class Engine:
@@ -105,12 +106,13 @@ class Engine:
         started = time.perf_counter_ns()
         res = self._run(conn, request.sql, request.fmt, params or None)
         return Result(
-            body=res.bytes(),
+            body=res.get_memview().view() if res.size() else b"",
             fmt=request.fmt,
             read_rows=res.rows_read(),
             read_bytes=res.bytes_read(),
             written_rows=res.rows_written(),
             elapsed_ns=time.perf_counter_ns() - started,
+            owner=res,
         )
 
     def _insert(self, conn, request: Insert) -> Result:
