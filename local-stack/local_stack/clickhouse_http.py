@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 from aiohttp import BasicAuth, web
 
-from .engine import ClickHouseError, Engine, Result
+from .engine import ClickHouseError, Engine, Result, check_single_statement
 from .sql_text import Query, content_type, parse_request
 from .users import User
 
@@ -98,8 +98,8 @@ class ClickHouseHTTP:
             body = _decode_body(await request.read(), request.headers.get("Content-Encoding", ""))
             args = request.query
             parsed = parse_request(args.get("query", ""), body, args.get("default_format", "TabSeparated"))
-            if isinstance(parsed, Query) and not parsed.sql:
-                raise ClickHouseError("Empty query. (SYNTAX_ERROR)", code=62)
+            if isinstance(parsed, Query):
+                check_single_statement(parsed.sql)
             params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
             settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")

@@ -146,6 +146,19 @@ class Engine:
             self._main.close()
 
 
+def check_single_statement(sql: str) -> None:
+    """clickhouse-server runs one statement per HTTP request; chDB alone would run many."""
+    statements = [s for s in _split_statements(sql) if s.strip()]
+    if not statements:
+        raise ClickHouseError("Empty query. (SYNTAX_ERROR)", code=62)
+    if len(statements) > 1:
+        raise ClickHouseError(
+            "Syntax error (Multi-statements are not allowed): failed at position "
+            f"{len(statements[0]) + 1} (end of query). (SYNTAX_ERROR)",
+            code=62,
+        )
+
+
 def _quote_ident(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 

@@ -100,6 +100,9 @@ def test_errors_keep_clickhouse_text_and_code(stack: StackHandle):
     status, headers, body = http(stack, "/?query=SELEC+1")
     assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "62"
     assert body.startswith(b"Code: 62. DB::Exception: Syntax error")
+    status, headers, body = http(stack, "/", b"SELECT 1; DROP TABLE default.otel_logs")
+    assert status == 500 and b"Multi-statements are not allowed" in body
+    assert http(stack, "/", b"SELECT 1;")[2] == b"1\n"
     status, headers, body = http(stack, "/?query=SELECT+1&user=nobody")
     assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "516"
 
