@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 from aiohttp import BasicAuth, web
 
+from .body_stream import ChunkFeed, StreamDecoder
 from .engine import ClickHouseError, Engine, Result, check_single_statement
-from .sql_text import Query, content_type, parse_request
+from .sql_text import Insert, Query, content_type, parse_request, streamable_insert
 from .users import User
 
 log = logging.getLogger("local_stack.clickhouse")
@@ -95,18 +96,24 @@ class ClickHouseHTTP:
     async def query(self, request: web.Request) -> web.Response:
         try:
             user = self._user(request)
-            body = _decode_body(await request.read(), request.headers.get("Content-Encoding", ""))
             args = request.query
-            parsed = parse_request(args.get("query", ""), body, args.get("default_format", "TabSeparated"))
-            if isinstance(parsed, Query):
-                check_single_statement(parsed.sql)
             params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
             settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(
-                self._pool, self.engine.execute, user, parsed, database, settings, params
-            )
+            encoding = request.headers.get("Content-Encoding", "")
+            streamed = streamable_insert(args.get("query", ""))
+            if streamed and encoding.strip().lower() in StreamDecoder.SUPPORTED:
+                result = await self._streamed_insert(request, streamed, encoding, user, database, settings)
+            else:
+                body = _decode_body(await request.read(), encoding)
+                parsed = parse_request(
+                    args.get("query", ""), body, args.get("default_format", "TabSeparated")
+                )
+                if isinstance(parsed, Query):
+                    check_single_statement(parsed.sql)
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, self.engine.execute, user, parsed, database, settings, params
+                )
         except ClickHouseError as exc:
             log.info("query failed: %s", str(exc).splitlines()[0][:300])
             return web.Response(
@@ -131,6 +138,35 @@ class ClickHouseHTTP:
             await response.write(view[offset : offset + _STREAM_ABOVE])
         await response.write_eof()
         return response
+
+    async def _streamed_insert(
+        self,
+        request: web.Request,
+        insert: Insert,
+        encoding: str,
+        user: User,
+        database: str | None,
+        settings: dict[str, str],
+    ) -> Result:
+        """Feed the body to chDB's streaming inserter while it is still arriving."""
+        feed, decoder = ChunkFeed(), StreamDecoder(encoding)
+        streamed = Insert(insert.statement, insert.fmt, feed)
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(
+            self._pool, self.engine.execute, user, streamed, database, settings, {}
+        )
+        try:
+            async for chunk in request.content.iter_chunked(1 << 20):
+                feed.put(decoder.feed(chunk))
+        except Exception as exc:  # a broken body must not become a partial insert
+            feed.close(
+                ClickHouseError(
+                    f"Cannot read all data of the request body: {exc}. (CANNOT_READ_ALL_DATA)", 33
+                )
+            )
+        else:
+            feed.close()
+        return await running
 
     def _common_headers(self) -> dict[str, str]:
         return {"X-ClickHouse-Server-Display-Name": "local-stack", "X-ClickHouse-Timezone": "UTC"}

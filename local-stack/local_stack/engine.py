@@ -119,8 +119,10 @@ class Engine:
         started = time.perf_counter_ns()
         try:
             with conn.send_insert(request.statement, request.fmt) as inserter:
-                if request.data:
-                    inserter.append(request.data)
+                chunks = [request.data] if isinstance(request.data, bytes) else request.data
+                for chunk in chunks:
+                    if chunk:
+                        inserter.append(chunk)
                 done = inserter.finish()
         except Exception as exc:  # chDB raises its own error types; all carry ClickHouse's text
             raise ClickHouseError(str(exc)) from None

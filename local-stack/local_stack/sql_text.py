@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _INSERT_FORMAT = re.compile(
@@ -24,7 +25,15 @@ class Insert:
 
     statement: str
     fmt: str
-    data: bytes
+    data: bytes | Iterable[bytes]  # all of it, or chunks as they arrive
+
+
+def streamable_insert(query_param: str) -> Insert | None:
+    """An `INSERT … FORMAT X` given whole in the URL: its body is pure data and can be streamed."""
+    match = _INSERT_FORMAT.match(query_param.encode())
+    if match and match.end() >= len(query_param.encode().rstrip()):
+        return Insert(match["stmt"].decode(), match["fmt"].decode(), b"")
+    return None
 
 
 @dataclass(frozen=True)

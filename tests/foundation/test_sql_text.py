@@ -1,4 +1,5 @@
-from local_stack.sql_text import Insert, Query, content_type, parse_request
+from local_stack.body_stream import ChunkFeed, StreamDecoder
+from local_stack.sql_text import Insert, Query, content_type, parse_request, streamable_insert
 
 
 def test_query_in_url():
@@ -41,3 +42,42 @@ def test_content_types():
     assert content_type("TSVWithNames").startswith("text/tab-separated-values")
     assert content_type("CSVWithNames").startswith("text/csv")
     assert content_type("Native") == "application/octet-stream"
+
+
+def test_streamable_insert_only_when_the_url_holds_the_whole_statement():
+    assert streamable_insert("INSERT INTO t (a) FORMAT Native") == Insert("INSERT INTO t (a)", "Native", b"")
+    assert streamable_insert("INSERT INTO t FORMAT CSV 1,2") is None  # inline data: not a pure body
+    assert streamable_insert("SELECT 1") is None
+
+
+def test_stream_decoder_handles_concatenated_lz4_frames_split_anywhere():
+    import lz4.frame
+
+    payload = [bytes(range(256)) * 100, b"second frame", b"x" * 70_000]
+    body = b"".join(lz4.frame.compress(p) for p in payload)
+    decoder = StreamDecoder("lz4")
+    out = b"".join(decoder.feed(body[i : i + 777]) for i in range(0, len(body), 777))
+    assert out == b"".join(payload)
+
+
+def test_stream_decoder_gzip_members():
+    import gzip
+
+    body = gzip.compress(b"hello ") + gzip.compress(b"world")
+    decoder = StreamDecoder("gzip")
+    assert b"".join(decoder.feed(body[i : i + 5]) for i in range(0, len(body), 5)) == b"hello world"
+
+
+def test_chunk_feed_passes_chunks_then_errors():
+    feed = ChunkFeed()
+    feed.put(b"a")
+    feed.put(b"")
+    feed.put(b"b")
+    feed.close(ValueError("broken body"))
+    seen = []
+    try:
+        for chunk in feed:
+            seen.append(chunk)
+    except ValueError as err:
+        assert str(err) == "broken body"
+    assert seen == [b"a", b"b"]
