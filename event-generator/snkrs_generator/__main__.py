@@ -1,0 +1,27 @@
+import logging
+import signal
+import sys
+import threading
+
+from .cli import parse_args, settings_from
+from .simulation import run
+
+
+def main() -> int:
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = settings_from(args)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    report = run(settings, stop=stop)
+    if args.once and not report.complete:
+        logging.getLogger("snkrs_generator").error(
+            "--once: not everything was exported (see the counts above)"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

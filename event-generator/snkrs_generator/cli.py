@@ -1,0 +1,38 @@
+"""Command line → Settings (flags override GENERATOR_* environment variables)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .settings import Settings
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m snkrs_generator",
+        description="Simulate SNKRS drops and export their traces, logs and metrics over OTLP "
+        "(OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318).",
+    )
+    parser.add_argument("--seed", type=int, help="reproducible runs (GENERATOR_SEED)")
+    parser.add_argument("--cycles", type=int, help="stop after N drop cycles (GENERATOR_CYCLES)")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds (GENERATOR_DURATION_S)")
+    parser.add_argument(
+        "--once", action="store_true", help="one drop cycle; exit non-zero if anything was lost"
+    )
+    parser.add_argument("--time-scale", type=float, help="run phases N times faster (GENERATOR_TIME_SCALE)")
+    parser.add_argument(
+        "--flat-out", action="store_true", help="no think time: generate as fast as export allows"
+    )
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "seed": args.seed,
+        "cycles": 1 if args.once else args.cycles,
+        "duration_s": args.duration,
+        "time_scale": args.time_scale,
+        "flat_out": True if args.flat_out else None,
+    }
+    base = Settings()
+    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,74 @@
+"""The errors simulated services raise. Each carries the HTTP status it maps to, a low-cardinality
+`error.type` and a message that says what happened, so every failure is findable by its span status and
+its exception log record."""
+
+from __future__ import annotations
+
+import traceback
+
+
+class SimulatedFailure(Exception):
+    status_code = 500
+    error_type = "_OTHER"
+
+    @property
+    def is_server_error(self) -> bool:
+        return self.status_code >= 500
+
+
+class PaymentProviderTimeout(SimulatedFailure):
+    status_code = 504
+    error_type = "timeout"
+
+
+class PaymentDeclined(SimulatedFailure):
+    status_code = 402
+    error_type = "card_declined"
+
+
+class InventoryLockTimeout(SimulatedFailure):
+    status_code = 503
+    error_type = "lock_wait_timeout"
+
+
+class SoldOut(SimulatedFailure):
+    status_code = 409
+    error_type = "sold_out"
+
+
+class BotBlocked(SimulatedFailure):
+    status_code = 403
+    error_type = "bot_blocked"
+
+
+class RateLimited(SimulatedFailure):
+    status_code = 429
+    error_type = "rate_limited"
+
+
+class CacheStampedeTimeout(SimulatedFailure):
+    status_code = 504
+    error_type = "cache_stampede"
+
+
+class WaitingRoomBacklog(SimulatedFailure):
+    status_code = 503
+    error_type = "waiting_room_backlog"
+
+
+def exception_attributes(exc: BaseException) -> dict[str, str]:
+    """The semantic-convention exception attributes, for the span event and the log record alike. Formatting a
+    stack trace is the dearest part of a failure (3.11 parses source lines for its carets), so a raised
+    exception's attributes are computed once and kept on it."""
+    cached = getattr(exc, "_otel_attributes", None)
+    if cached is not None:
+        return cached
+    kind = type(exc)
+    attributes = {
+        "exception.type": f"{kind.__module__}.{kind.__qualname__}",
+        "exception.message": str(exc),
+        "exception.stacktrace": "".join(traceback.format_exception(exc)),
+    }
+    if exc.__traceback__ is not None:  # not raised yet: its trace is still to come
+        exc._otel_attributes = attributes
+    return attributes

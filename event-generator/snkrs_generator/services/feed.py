@@ -1,0 +1,136 @@
+"""feed: the product catalogue behind a Redis cache, and its stampede at drop start."""
+
+from __future__ import annotations
+
+import random
+
+from opentelemetry.trace import SpanKind
+
+from .. import catalog
+from ..drop import Phase
+from ..failures import (
+    CacheStampedeTimeout,
+)
+from ..timeline import Response, Timeline
+from .common import OK, PG, ServiceBase
+
+
+class Feed(ServiceBase):
+    def call_feed_list(self, t: Timeline, rng: random.Random) -> Response:
+        def handler() -> Response:
+            hit = rng.random() < 0.92
+            self.cache_get(t, "feed:upcoming", hit)
+            if not hit:
+                t.database(
+                    self.feed,
+                    "postgresql",
+                    "SELECT",
+                    "products",
+                    "SELECT sku, name, launch_at FROM products WHERE launch_at > $1 ORDER BY launch_at "
+                    "LIMIT 50",
+                    self.l_db,
+                    **PG,
+                )
+            return OK
+
+        return t.call(
+            self.gw, self.feed, "GET", "/products", "/products", handler, self.l_handler, self.l_net
+        )
+
+    def view_product(self, t: Timeline, rng: random.Random) -> None:
+        sku = self.state.product.sku
+        self.request(
+            t,
+            "GET",
+            "/api/feed/products/{sku}",
+            f"/api/feed/products/{sku}",
+            lambda: t.call(
+                self.gw,
+                self.feed,
+                "GET",
+                "/products/{sku}",
+                f"/products/{sku}",
+                lambda: self.product_handler(t, rng),
+                self.l_handler,
+                self.l_net,
+            ),
+        )
+
+    def product_handler(self, t: Timeline, rng: random.Random) -> Response:
+        key = f"product:{self.state.product.sku}"
+        query = "SELECT sku, name, price, sizes FROM products WHERE sku = $1"
+        mode = self.s.cache_stampede
+        if self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase()):
+            # the product key was invalidated at drop start: every request misses and rebuilds it at once
+            self.cache_get(t, key, hit=False)
+            rebuilds = self.rebuilds.hit()
+            if rng.random() < mode.probability:
+                exc = CacheStampedeTimeout(
+                    f"cache stampede on {key}: {rebuilds:.0f} concurrent rebuilds/s, "
+                    "product query timed out after 2.0s"
+                )
+                t.database(
+                    self.feed,
+                    "postgresql",
+                    "SELECT",
+                    "products",
+                    query,
+                    self.l_db,
+                    seconds=2.0,
+                    error=exc,
+                    db_status="57014",
+                    **PG,
+                )
+                raise exc
+            contention = min(20.0, 1.0 + rebuilds / 10.0)
+            t.database(
+                self.feed,
+                "postgresql",
+                "SELECT",
+                "products",
+                query,
+                self.l_db,
+                load=self.load * contention,
+                **PG,
+            )
+            self.cache_set(t, key)
+            return OK
+        hit = rng.random() < 0.85
+        self.cache_get(t, key, hit)
+        if not hit:
+            t.database(self.feed, "postgresql", "SELECT", "products", query, self.l_db, **PG)
+            self.cache_set(t, key)
+        return OK
+
+    def cache_get(self, t: Timeline, key: str, hit: bool) -> None:
+        with t.span(
+            self.feed,
+            "GET",
+            SpanKind.CLIENT,
+            {
+                "db.system.name": "redis",
+                "db.operation.name": "GET",
+                "db.query.text": f"GET {key}",
+                "db.namespace": "0",
+                "server.address": catalog.REDIS_HOST,
+                "server.port": 6379,
+                "snkrs.cache.hit": hit,
+            },
+        ):
+            t.wait(self.l_cache)
+
+    def cache_set(self, t: Timeline, key: str) -> None:
+        with t.span(
+            self.feed,
+            "SET",
+            SpanKind.CLIENT,
+            {
+                "db.system.name": "redis",
+                "db.operation.name": "SET",
+                "db.query.text": f"SET {key} ? EX 300",
+                "db.namespace": "0",
+                "server.address": catalog.REDIS_HOST,
+                "server.port": 6379,
+            },
+        ):
+            t.wait(self.l_cache)

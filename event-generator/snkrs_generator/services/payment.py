@@ -1,0 +1,144 @@
+"""payment: the external provider with timeouts and retries; refunds after the drop."""
+
+from __future__ import annotations
+
+import random
+
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from .. import catalog
+from ..drop import Phase
+from ..failures import (
+    PaymentDeclined,
+    PaymentProviderTimeout,
+    exception_attributes,
+)
+from ..timeline import NS, Response, Timeline
+from .common import CREATED, INFO, WARN, ServiceBase, Shopper
+
+
+class Payment(ServiceBase):
+    def call_payment(self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str, caller) -> Response:
+        route = f"/payments/{kind}s"
+
+        def handler() -> Response:
+            return self.charge(t, rng, shopper, kind)
+
+        return t.call(
+            caller,
+            self.payment,
+            "POST",
+            route,
+            route,
+            handler,
+            self.l_handler,
+            self.l_net,
+            {"snkrs.payment.kind": kind},
+        )
+
+    def charge(self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str) -> Response:
+        """Payment provider call with timeouts and retries; raises when every attempt times out."""
+        s = self.s
+        mode = s.payment_timeout
+        live = self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase())
+        outcomes = self.payment.counter("snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome.")
+        template = "/v1/authorizations" if kind == "authorization" else "/v1/preauthorizations"
+        for attempt in range(s.payment_max_attempts):
+            attrs = {
+                "http.request.method": "POST",
+                "server.address": catalog.PAYMENT_PROVIDER_HOST,
+                "server.port": 443,
+                "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
+                "url.template": template,
+            }
+            if attempt:
+                attrs["http.request.resend_count"] = attempt
+            start = t.t
+            with t.span(self.payment, f"POST {template}", SpanKind.CLIENT, attrs) as span:
+                if live and rng.random() < mode.probability:
+                    t.advance(s.payment_timeout_s)
+                    try:  # raised for a real stack trace in the exception log record
+                        raise PaymentProviderTimeout(
+                            f"payment provider timed out after {s.payment_timeout_s:.1f}s "
+                            f"(attempt {attempt + 1}/{s.payment_max_attempts})"
+                        )
+                    except PaymentProviderTimeout as exc:
+                        span.add_event("exception", exception_attributes(exc), timestamp=t.t)
+                        span.set_status(Status(StatusCode.ERROR, str(exc)))
+                        span.set_attribute("error.type", "timeout")
+                        t.log(
+                            self.payment,
+                            WARN,
+                            f"{exc}; retrying",
+                            {"error.type": "timeout", "http.request.resend_count": attempt},
+                            "snkrs.payment.retry",
+                            exc,
+                        )
+                    self.payment.client_duration.record(
+                        s.payment_timeout_s,
+                        {
+                            "server.address": catalog.PAYMENT_PROVIDER_HOST,
+                            "http.request.method": "POST",
+                            "error.type": "timeout",
+                        },
+                        context=t.ctx,
+                    )
+                    status = 0
+                else:
+                    t.wait(self.l_provider, self.load)
+                    status = 402 if rng.random() < 0.02 else 201
+                    span.set_attribute("http.response.status_code", status)
+                    attrs_m = {
+                        "server.address": catalog.PAYMENT_PROVIDER_HOST,
+                        "http.request.method": "POST",
+                        "http.response.status_code": status,
+                    }
+                    if status == 402:
+                        span.set_status(Status(StatusCode.ERROR, "card declined by issuer"))
+                        span.set_attribute("error.type", "402")
+                        attrs_m["error.type"] = "402"
+                    self.payment.client_duration.record((t.t - start) / NS, attrs_m, context=t.ctx)
+            if status == 201:
+                outcome = "approved_after_retry" if attempt else "approved"
+                outcomes.add(1, {"snkrs.payment.kind": kind, "snkrs.payment.outcome": outcome}, context=t.ctx)
+                return CREATED
+            if status == 402:
+                outcomes.add(
+                    1, {"snkrs.payment.kind": kind, "snkrs.payment.outcome": "declined"}, context=t.ctx
+                )
+                raise PaymentDeclined(f"card declined by issuer ({kind})")
+            t.advance(0.1 * 2**attempt)  # backoff before the retry
+        outcomes.add(1, {"snkrs.payment.kind": kind, "snkrs.payment.outcome": "timeout"}, context=t.ctx)
+        raise PaymentProviderTimeout(
+            f"payment provider timed out on all {s.payment_max_attempts} attempts "
+            f"({s.payment_timeout_s:.1f}s each); {kind} abandoned"
+        )
+
+    def refund_job(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
+        """Losing entries' payment pre-authorisations are released."""
+        outcomes = self.payment.counter("snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome.")
+        with t.span(self.payment, "release preauthorization", SpanKind.INTERNAL, dict(t.attrs)):
+            with t.span(
+                self.payment,
+                "POST /v1/refunds",
+                SpanKind.CLIENT,
+                {
+                    "http.request.method": "POST",
+                    "server.address": catalog.PAYMENT_PROVIDER_HOST,
+                    "server.port": 443,
+                    "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}/v1/refunds",
+                    "url.template": "/v1/refunds",
+                    "http.response.status_code": 201,
+                },
+            ):
+                t.wait(self.l_provider)
+            outcomes.add(
+                1, {"snkrs.payment.kind": "refund", "snkrs.payment.outcome": "refunded"}, context=t.ctx
+            )
+            t.log(
+                self.payment,
+                INFO,
+                f"pre-authorisation released for a losing {self.state.drop_id} entry",
+                {"snkrs.payment.kind": "refund"},
+                "snkrs.payment.refund",
+            )

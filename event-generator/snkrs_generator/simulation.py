@@ -1,0 +1,293 @@
+"""The drop cycle: PRE_DROP → DROP_LIVE → POST_DROP, each phase a pool of shopper threads, then a new drop
+with a new product and fresh inventory. `run` is the API other tools reuse."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from .accounting import CountsSnapshot
+from .catalog import PRODUCTS
+from .drop import PHASES, DropState, Phase
+from .exporters import ExporterErrors, otlp_exporters
+from .journeys import Journeys
+from .latency import load_factor
+from .settings import PhaseSpec, Settings
+from .telemetry import Exporters, Telemetry
+
+log = logging.getLogger("snkrs_generator")
+
+
+@dataclass(frozen=True)
+class PhaseReport:
+    cycle: int
+    phase: Phase
+    drop_id: str
+    seconds: float
+    requests: int
+    spans: CountsSnapshot
+    logs: CountsSnapshot
+
+    @property
+    def span_rate(self) -> float:
+        return self.spans.emitted / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class RunReport:
+    phases: list[PhaseReport] = field(default_factory=list)
+    spans: CountsSnapshot = field(default_factory=CountsSnapshot)
+    logs: CountsSnapshot = field(default_factory=CountsSnapshot)
+    metric_points: CountsSnapshot = field(default_factory=CountsSnapshot)
+    worker_errors: int = 0
+    backpressure_s: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """Everything emitted was exported: nothing dropped by the SDK, nothing refused by the collector."""
+        return (
+            self.worker_errors == 0
+            and self.spans.exported == self.spans.emitted
+            and self.logs.exported == self.logs.emitted
+            and self.metric_points.failed == 0
+        )
+
+
+def new_drop(settings: Settings, cycle: int) -> DropState:
+    product = PRODUCTS[(settings.seed + cycle) % len(PRODUCTS)]
+    drop_id = f"drop-{settings.seed}-{cycle + 1:03d}"
+    return DropState(cycle, drop_id, product, settings.inventory_units, settings.time_scale)
+
+
+class Simulation:
+    def __init__(self, settings: Settings, telemetry: Telemetry, stop: threading.Event) -> None:
+        self.settings = settings
+        self.telemetry = telemetry
+        self.stop = stop
+        self.state = new_drop(settings, 0)
+        self.journeys = Journeys(settings, telemetry, self.state)
+        self.report = RunReport()
+        self._errors_lock = threading.Lock()
+        self._register_gauges()
+
+    def _register_gauges(self) -> None:
+        scale = self.settings.waiting_room_crowd_scale
+
+        def inventory(options: CallbackOptions):
+            state = self.state
+            for size, left in list(state.inventory.items()):
+                yield Observation(
+                    left,
+                    {
+                        "snkrs.drop.id": state.drop_id,
+                        "snkrs.product.sku": state.product.sku,
+                        "snkrs.product.size": size,
+                    },
+                )
+
+        def queue_depth(options: CallbackOptions):
+            state = self.state
+            yield Observation(
+                state.waiting * scale, {"snkrs.drop.id": state.drop_id, "snkrs.drop.phase": state.phase.value}
+            )
+
+        self.telemetry["inventory"].meter.create_observable_gauge(
+            "snkrs.inventory.remaining", [inventory], unit="{pair}", description="Pairs left per size."
+        )
+        self.telemetry["waiting-room"].meter.create_observable_gauge(
+            "snkrs.waiting_room.queue_depth",
+            [queue_depth],
+            unit="{shopper}",
+            description="Shoppers waiting for admission.",
+        )
+
+    def spec(self, phase: Phase) -> PhaseSpec:
+        s = self.settings
+        return {Phase.PRE_DROP: s.pre_drop, Phase.DROP_LIVE: s.drop_live, Phase.POST_DROP: s.post_drop}[phase]
+
+    def run(self, deadline: float | None) -> RunReport:
+        s = self.settings
+        started = time.monotonic()
+        cycle = 0
+        while not self.stop.is_set() and (s.cycles is None or cycle < s.cycles):
+            if cycle:
+                self.state = new_drop(s, cycle)
+                self.journeys.state = self.state
+            log.info(
+                "drop=%s product=%s %r inventory=%d cycle=%d",
+                self.state.drop_id,
+                self.state.product.sku,
+                self.state.product.name,
+                self.state.initial_units,
+                cycle + 1,
+            )
+            for index, phase in enumerate(PHASES):
+                if self.stop.is_set():
+                    break
+                upcoming = PHASES[index + 1].value if index + 1 < len(PHASES) else "PRE_DROP(new drop)"
+                self.run_phase(phase, deadline, upcoming)
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.stop.set()
+            cycle += 1
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def run_phase(self, phase: Phase, deadline: float | None, upcoming: str) -> None:
+        s, spec, tel = self.settings, self.spec(phase), self.telemetry
+        self.state.enter(phase)
+        self.journeys.load = load_factor(spec.workers, s.pre_drop.workers, s.load_sensitivity)
+        spans0, logs0 = tel.snapshot()
+        started = time.monotonic()
+        ends = started + spec.duration_s / s.time_scale
+        if deadline is not None:
+            ends = min(ends, deadline)
+        phase_stop = threading.Event()
+        requests = [0] * spec.workers
+        seeds = random.Random(f"{s.seed}-{self.state.cycle}-{phase.value}")
+        threads = [
+            threading.Thread(
+                target=self.shopper,
+                name=f"shopper-{phase.value}-{i}",
+                daemon=True,
+                args=(phase_stop, random.Random(seeds.getrandbits(64)), spec, requests, i),
+            )
+            for i in range(spec.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        while not self.stop.is_set() and (remaining := ends - time.monotonic()) > 0:
+            self.stop.wait(remaining)
+        phase_stop.set()
+        for thread in threads:
+            thread.join()
+        tel.flush()
+        seconds = time.monotonic() - started
+        spans1, logs1 = tel.snapshot()
+        report = PhaseReport(
+            self.state.cycle,
+            phase,
+            self.state.drop_id,
+            seconds,
+            sum(requests),
+            spans1 - spans0,
+            logs1 - logs0,
+        )
+        self.report.phases.append(report)
+        sold_out = self.state.sold_out_after_s
+        log.info(
+            "phase=%s drop=%s seconds=%.1f requests=%d spans=%d exported=%d dropped=%d failed=%d logs=%d "
+            "logs_dropped=%d span_rate=%.0f/s remaining=%d%s next=%s",
+            phase.value,
+            self.state.drop_id,
+            seconds,
+            report.requests,
+            report.spans.emitted,
+            report.spans.exported,
+            report.spans.dropped,
+            report.spans.failed,
+            report.logs.emitted,
+            report.logs.dropped,
+            report.span_rate,
+            self.state.remaining,
+            f" sold_out_after={sold_out:.1f}s" if sold_out is not None and phase is Phase.DROP_LIVE else "",
+            upcoming,
+        )
+
+    def shopper(
+        self,
+        phase_stop: threading.Event,
+        rng: random.Random,
+        spec: PhaseSpec,
+        requests: list[int],
+        index: int,
+    ) -> None:
+        s, tel, journeys = self.settings, self.telemetry, self.journeys
+        tel.ids.bind(random.Random(rng.getrandbits(64)))
+        mu = math.log(spec.think_s)
+        shopper = journeys.new_shopper(rng)
+        if (
+            not s.flat_out and self.state.phase is not Phase.DROP_LIVE
+        ):  # the drop starts with everyone at once
+            phase_stop.wait(rng.uniform(0, spec.think_s) / s.time_scale)
+        while not phase_stop.is_set():
+            tel.backpressure.wait(phase_stop)
+            if phase_stop.is_set():
+                break
+            try:
+                took = journeys.step(rng, shopper)
+            except Exception:
+                with self._errors_lock:
+                    self.report.worker_errors += 1
+                log.exception("shopper %d failed a request (continuing with a new shopper)", index)
+                shopper.done, took = True, 0.0
+            requests[index] += 1
+            polling = shopper.joined and not shopper.admitted
+            if shopper.done:
+                shopper = journeys.new_shopper(rng)
+            if s.flat_out:
+                continue
+            think = s.waiting_room_poll_s if polling else rng.lognormvariate(mu, 0.5)
+            phase_stop.wait((took + think) / s.time_scale)
+
+
+def run(
+    settings: Settings | None = None,
+    exporters: Exporters | None = None,
+    stop: threading.Event | None = None,
+) -> RunReport:
+    """Simulate drops and export their telemetry; returns what was emitted, exported and dropped.
+
+    `exporters` replaces the OTLP exporters (e.g. in-memory ones); `stop` ends the run early (gracefully:
+    the current phase is cut short and everything is flushed). Bound the run with `settings.cycles` or
+    `settings.duration_s`, compress it with `settings.time_scale`, and set `settings.flat_out` to generate as
+    fast as export allows."""
+    settings = settings or Settings()
+    stop = stop or threading.Event()
+    errors = None
+    if exporters is None:
+        errors = ExporterErrors.install()
+        exporters = otlp_exporters(settings)
+    telemetry = Telemetry(settings, exporters, last_error=(lambda: errors.last) if errors else None)
+    log.info(
+        "generator starting: endpoint=%s seed=%d time_scale=%g cycles=%s duration=%s flat_out=%s services=%d",
+        exporters.endpoint,
+        settings.seed,
+        settings.time_scale,
+        settings.cycles,
+        settings.duration_s,
+        settings.flat_out,
+        len(telemetry.services),
+    )
+    deadline = time.monotonic() + settings.duration_s if settings.duration_s else None
+    simulation = Simulation(settings, telemetry, stop)
+    try:
+        report = simulation.run(deadline)
+    finally:
+        telemetry.shutdown()
+    report.spans, report.logs = telemetry.snapshot()
+    report.metric_points = telemetry.metric_points.snapshot()
+    report.backpressure_s = telemetry.backpressure.waited_s
+    log.info(
+        "run finished: seconds=%.1f spans=%d exported=%d dropped=%d failed=%d logs=%d logs_exported=%d "
+        "logs_dropped=%d metric_points=%d metric_failed=%d backpressure_s=%.1f worker_errors=%d",
+        report.seconds,
+        report.spans.emitted,
+        report.spans.exported,
+        report.spans.dropped,
+        report.spans.failed,
+        report.logs.emitted,
+        report.logs.exported,
+        report.logs.dropped,
+        report.metric_points.exported,
+        report.metric_points.failed,
+        report.backpressure_s,
+        report.worker_errors,
+    )
+    return report

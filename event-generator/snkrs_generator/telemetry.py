@@ -1,0 +1,260 @@
+"""One provider set (traces, metrics, logs) per simulated service, all feeding one span pipeline and one log
+pipeline (records carry their own resource, so the OTLP encoder groups them per service)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.context import Context
+from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.trace import Tracer
+
+from . import __version__
+from .accounting import (
+    Backpressure,
+    CollectorHealth,
+    CountingLogProcessor,
+    CountingSpanProcessor,
+    CountsSnapshot,
+    GuardedLogExporter,
+    GuardedSpanExporter,
+    SharedMetricExporter,
+    SignalCounts,
+)
+from .catalog import SERVICE_VERSIONS
+from .failures import exception_attributes
+from .settings import Settings
+
+SCOPE = "snkrs_generator"
+# semantic-convention advisory buckets for HTTP durations, in seconds
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+
+class DiscardLogs(LogRecordExporter):
+    def export(self, batch) -> LogRecordExportResult:
+        return LogRecordExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        pass
+
+
+class DiscardMetrics(MetricExporter):
+    def export(self, metrics_data, timeout_millis: float = 10_000, **kwargs) -> MetricExportResult:
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs) -> None:
+        pass
+
+
+@dataclass
+class Exporters:
+    """Where telemetry goes (any SDK exporters). `metrics` is shared by every service's metric reader; logs
+    and metrics left out are discarded."""
+
+    spans: SpanExporter
+    logs: LogRecordExporter = field(default_factory=DiscardLogs)
+    metrics: MetricExporter = field(default_factory=DiscardMetrics)
+    endpoint: str = "injected exporters"
+
+
+class SeededIdGenerator(IdGenerator):
+    """Trace and span ids from the calling shopper's seeded RNG, so a seed reproduces a run's ids."""
+
+    def __init__(self, seed: int) -> None:
+        self._local = threading.local()
+        self._fallback = random.Random(f"ids-{seed}")
+        self._fallback_lock = threading.Lock()
+
+    def bind(self, rng: random.Random) -> None:
+        self._local.rng = rng
+
+    def _bits(self, n: int) -> int:
+        rng = getattr(self._local, "rng", None)
+        if rng is None:
+            with self._fallback_lock:
+                value = self._fallback.getrandbits(n)
+        else:
+            value = rng.getrandbits(n)
+        return value or 1
+
+    def generate_span_id(self) -> int:
+        return self._bits(64)
+
+    def generate_trace_id(self) -> int:
+        return self._bits(128)
+
+
+class ServiceTelemetry:
+    """A simulated service's tracer, logger and instruments."""
+
+    def __init__(
+        self,
+        name: str,
+        resource: Resource,
+        tracer_provider: TracerProvider,
+        meter_provider: MeterProvider,
+        logger_provider: LoggerProvider,
+    ) -> None:
+        self.name = name
+        self.resource = resource
+        self.tracer_provider = tracer_provider
+        self.meter_provider = meter_provider
+        self.logger_provider = logger_provider
+        self.tracer: Tracer = tracer_provider.get_tracer(SCOPE, __version__)
+        self.meter = meter_provider.get_meter(SCOPE, __version__)
+        self.logger = logger_provider.get_logger(SCOPE, __version__)
+        self._counters: dict[str, Counter] = {}
+        self._counters_lock = threading.Lock()
+        self.server_duration: Histogram = self.meter.create_histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        )
+        self.server_requests: Counter = self.meter.create_counter(
+            "snkrs.http.server.requests", unit="{request}", description="HTTP requests served."
+        )
+        self.client_duration: Histogram = self.meter.create_histogram(
+            "http.client.request.duration",
+            unit="s",
+            description="Duration of HTTP client requests.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        )
+        self.db_duration: Histogram = self.meter.create_histogram(
+            "db.client.operation.duration",
+            unit="s",
+            description="Duration of database client operations.",
+            explicit_bucket_boundaries_advisory=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0),
+        )
+
+    def counter(self, name: str, unit: str, description: str) -> Counter:
+        counter = self._counters.get(name)
+        if counter is not None:
+            return counter
+        with self._counters_lock:  # shoppers' threads create instruments lazily; register each once
+            counter = self._counters.get(name)
+            if counter is not None:
+                return counter
+            counter = self._counters[name] = self.meter.create_counter(
+                name, unit=unit, description=description
+            )
+        return counter
+
+    def log(
+        self,
+        ctx: Context,
+        t_ns: int,
+        severity: SeverityNumber,
+        body: str,
+        attributes: dict | None = None,
+        event_name: str | None = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        self.logger.emit(
+            timestamp=t_ns,
+            observed_timestamp=t_ns,
+            context=ctx,
+            severity_number=severity,
+            severity_text=severity.name.rstrip("0123456789") or severity.name,
+            body=body,
+            attributes={**exception_attributes(exception), **(attributes or {})} if exception else attributes,
+            event_name=event_name,
+        )
+
+
+def service_resource(name: str, settings: Settings, rng: random.Random) -> Resource:
+    return Resource.create(
+        {
+            "service.name": name,
+            "service.version": SERVICE_VERSIONS[name],
+            "service.namespace": settings.service_namespace,
+            "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "deployment.environment.name": settings.environment,
+        }
+    )
+
+
+class Telemetry:
+    """Every service's providers plus the shared, counted export pipelines."""
+
+    def __init__(
+        self, settings: Settings, exporters: Exporters, last_error: Callable[[], str] | None = None
+    ) -> None:
+        self.settings = settings
+        self.health = CollectorHealth(
+            exporters.endpoint, settings.outage_log_interval_s, last_error=last_error
+        )
+        self.spans = SignalCounts("spans")
+        self.logs = SignalCounts("logs")
+        self.metric_points = SignalCounts("metric_points")
+        self.ids = SeededIdGenerator(settings.seed)
+        self.span_processor = BatchSpanProcessor(
+            GuardedSpanExporter(exporters.spans, self.spans, self.health),
+            max_queue_size=settings.span_queue_size,
+            schedule_delay_millis=settings.export_delay_ms,
+            max_export_batch_size=settings.export_batch_size,
+        )
+        self.log_processor = BatchLogRecordProcessor(
+            GuardedLogExporter(exporters.logs, self.logs, self.health),
+            max_queue_size=settings.log_queue_size,
+            schedule_delay_millis=settings.export_delay_ms,
+            max_export_batch_size=settings.export_batch_size,
+        )
+        self.spans.watch_queue(self.span_processor)
+        self.logs.watch_queue(self.log_processor)
+        self.metric_exporter = SharedMetricExporter(exporters.metrics, self.metric_points, self.health)
+        self.backpressure = Backpressure((self.spans, self.logs), settings.max_pending, self.health)
+        counting_spans = CountingSpanProcessor(self.span_processor, self.spans)
+        counting_logs = CountingLogProcessor(self.log_processor, self.logs)
+        interval_ms = max(200.0, settings.metric_interval_s * 1000.0 / settings.time_scale)
+        rng = random.Random(f"resources-{settings.seed}")
+        self.services: dict[str, ServiceTelemetry] = {}
+        for name in SERVICE_VERSIONS:
+            resource = service_resource(name, settings, rng)
+            tracer_provider = TracerProvider(resource=resource, id_generator=self.ids, shutdown_on_exit=False)
+            tracer_provider.add_span_processor(counting_spans)
+            logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+            logger_provider.add_log_record_processor(counting_logs)
+            reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=interval_ms)
+            meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+            self.services[name] = ServiceTelemetry(
+                name, resource, tracer_provider, meter_provider, logger_provider
+            )
+
+    def __getitem__(self, name: str) -> ServiceTelemetry:
+        return self.services[name]
+
+    def flush(self) -> None:
+        """Export everything queued so far (drop counts are exact afterwards)."""
+        self.span_processor.force_flush()
+        self.log_processor.force_flush()
+
+    def snapshot(self) -> tuple[CountsSnapshot, CountsSnapshot]:
+        return self.spans.snapshot(), self.logs.snapshot()
+
+    def shutdown(self) -> None:
+        """Final metric collection, then drain the span and log queues, then close the exporters."""
+        for service in self.services.values():
+            service.meter_provider.shutdown()
+        self.span_processor.shutdown()
+        self.log_processor.shutdown()
+        self.metric_exporter.close()

@@ -1,0 +1,161 @@
+"""One compressed drop cycle, run once per session as a real `python -m snkrs_generator --once` process
+exporting OTLP/HTTP to a receiver inside the test process, decoded with opentelemetry-proto."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from snkrs_generator.otlp_sink import OtlpSink
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = 11
+TIME_SCALE = 10  # the 60/90/60 s phases take 6/9/6 s
+
+
+def any_value(value):
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [any_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: any_value(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, kind)
+
+
+def attributes(key_values) -> dict:
+    return {kv.key: any_value(kv.value) for kv in key_values}
+
+
+@dataclass
+class Span:
+    service: str
+    resource: dict
+    trace_id: str
+    span_id: str
+    parent_id: str
+    name: str
+    kind: int
+    status_code: int
+    status_message: str
+    attrs: dict
+    events: list
+    links: list
+    start: int
+    end: int
+
+
+@dataclass
+class LogRecord:
+    service: str
+    trace_id: str
+    span_id: str
+    severity: str
+    body: str
+    attrs: dict
+    event_name: str
+
+
+@dataclass
+class Cycle:
+    returncode: int
+    output: str
+    spans: list[Span] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
+    metrics: dict[str, list] = field(default_factory=dict)  # name → [(service, metric proto)]
+    raw: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def phase_lines(self) -> list[dict[str, str]]:
+        lines = []
+        for line in self.output.splitlines():
+            if " phase=" in line:
+                fields = line.split(" phase=", 1)[1]
+                lines.append(dict(kv.split("=", 1) for kv in f"phase={fields}".split() if "=" in kv))
+        return lines
+
+
+def decode(sink: OtlpSink) -> tuple[list[Span], list[LogRecord], dict[str, list]]:
+    spans, logs, metrics = [], [], {}
+    for request in sink.received.requests["traces"]:
+        for rs in request.resource_spans:
+            resource = attributes(rs.resource.attributes)
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    spans.append(
+                        Span(
+                            resource["service.name"],
+                            resource,
+                            s.trace_id.hex(),
+                            s.span_id.hex(),
+                            s.parent_span_id.hex(),
+                            s.name,
+                            s.kind,
+                            s.status.code,
+                            s.status.message,
+                            attributes(s.attributes),
+                            [(e.name, attributes(e.attributes)) for e in s.events],
+                            [(link.trace_id.hex(), link.span_id.hex()) for link in s.links],
+                            s.start_time_unix_nano,
+                            s.end_time_unix_nano,
+                        )
+                    )
+    for request in sink.received.requests["logs"]:
+        for rl in request.resource_logs:
+            service = attributes(rl.resource.attributes)["service.name"]
+            for sl in rl.scope_logs:
+                for r in sl.log_records:
+                    logs.append(
+                        LogRecord(
+                            service,
+                            r.trace_id.hex(),
+                            r.span_id.hex(),
+                            r.severity_text,
+                            any_value(r.body),
+                            attributes(r.attributes),
+                            r.event_name,
+                        )
+                    )
+    for request in sink.received.requests["metrics"]:
+        for rm in request.resource_metrics:
+            service = attributes(rm.resource.attributes)["service.name"]
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    metrics.setdefault(metric.name, []).append((service, metric))
+    return spans, logs, metrics
+
+
+@pytest.fixture(scope="session")
+def drop_cycle() -> Iterator[Cycle]:
+    with OtlpSink(keep_raw=True) as sink:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
+        env.update(
+            OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            PYTHONUNBUFFERED="1",
+            GENERATOR_METRIC_INTERVAL_S="20",  # every 2 s at time-scale 10
+        )
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snkrs_generator",
+                "--once",
+                "--seed",
+                str(SEED),
+                "--time-scale",
+                str(TIME_SCALE),
+            ],
+            env=env,
+            cwd=REPO / "tests",
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        spans, logs, metrics = decode(sink)
+        yield Cycle(proc.returncode, proc.stdout + proc.stderr, spans, logs, metrics, list(sink.received.raw))
