@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from aiohttp import BasicAuth, web
+from multidict import MultiDict
 
 from .body_stream import ChunkFeed, StreamDecoder
 from .engine import ClickHouseError, Engine, Result, check_single_statement
@@ -28,6 +29,7 @@ _TRANSPORT = {
 }  # fmt: skip
 
 
+_FORMS = {"multipart/form-data"}  # as clickhouse-server: a urlencoded body (curl -d) is the query
 _STREAM_ABOVE = 4 << 20  # larger results go out in slices of this size, straight from chDB's buffer
 
 
@@ -96,16 +98,20 @@ class ClickHouseHTTP:
     async def query(self, request: web.Request) -> web.Response:
         try:
             user = self._user(request)
-            args = request.query
+            args, form = request.query, None
+            if request.content_type in _FORMS:
+                # query and param_* sent as form fields (clickhouse-connect does this for large parameters)
+                form = await request.post()
+                args = MultiDict({**args, **{k: v for k, v in form.items() if isinstance(v, str)}})
             params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
             settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")
             encoding = request.headers.get("Content-Encoding", "")
             streamed = streamable_insert(args.get("query", ""))
-            if streamed and encoding.strip().lower() in StreamDecoder.SUPPORTED:
+            if form is None and streamed and encoding.strip().lower() in StreamDecoder.SUPPORTED:
                 result = await self._streamed_insert(request, streamed, encoding, user, database, settings)
             else:
-                body = _decode_body(await request.read(), encoding)
+                body = b"" if form is not None else _decode_body(await request.read(), encoding)
                 parsed = parse_request(
                     args.get("query", ""), body, args.get("default_format", "TabSeparated")
                 )

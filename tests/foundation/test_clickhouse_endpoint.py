@@ -144,6 +144,17 @@ def test_query_parameters_and_settings(stack: StackHandle):
     assert client.query("SELECT currentDatabase()").result_rows == [("default",)]
 
 
+def test_large_parameters_travel_as_form_fields(stack: StackHandle):
+    vector = [i / 1000 for i in range(1000)]
+    client = stack.client(form_encode_query_params=True)
+    result = client.query(
+        "SELECT length({v:Array(Float32)}), {s:String}", parameters={"v": vector, "s": "ok"}
+    )
+    assert result.result_rows == [(1000, "ok")]
+    big = stack.client().query("SELECT length({v:Array(Float64)})", parameters={"v": vector * 20})
+    assert big.result_rows == [(20_000,)]
+
+
 def test_hundred_thousand_rows_in_one_insert(stack: StackHandle):
     client = stack.client()
     rows = [full_span(i) for i in range(100_000)]
