@@ -1,0 +1,1 @@
+"""click-ai trace agent: Claude answers questions about the traces with read-only ClickHouse tools."""

@@ -1,0 +1,181 @@
+"""The SQL each tool runs, as pure builders: (sql, parameters). The benchmark runs the same text bare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .timewindow import Window
+
+Query = tuple[str, dict[str, Any]]
+_TIME_TYPE = "DateTime64(6, 'UTC')"
+
+
+def _ts(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def window_filter(window: Window, prefix: str = "") -> tuple[str, dict[str, Any]]:
+    start, end = f"{prefix}start", f"{prefix}end"
+    sql = f"Timestamp >= {{{start}:{_TIME_TYPE}}} AND Timestamp < {{{end}:{_TIME_TYPE}}}"
+    return sql, {start: _ts(window.start), end: _ts(window.end)}
+
+
+def _contains(column: str, param: str) -> str:
+    return f"positionCaseInsensitiveUTF8({column}, {{{param}:String}}) > 0"
+
+
+def list_services(table: str, window: Window, service: str | None, sort_by: str, limit: int) -> Query:
+    where, params = window_filter(window)
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    sql = f"""
+SELECT service, spans, errors, round(errors / spans, 4) AS error_rate,
+       round(q[1] / 1e6, 2) AS p50_ms, round(q[2] / 1e6, 2) AS p95_ms, round(q[3] / 1e6, 2) AS p99_ms
+FROM
+(
+    SELECT ServiceName AS service, count() AS spans, countIf(StatusCode = 'Error') AS errors,
+           quantilesExact(0.5, 0.95, 0.99)(Duration) AS q
+    FROM {table}
+    WHERE {where}
+    GROUP BY ServiceName
+)
+ORDER BY {sort_by} DESC, service
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+def find_slow_spans(
+    table: str,
+    window: Window,
+    match: str | None,
+    service: str | None,
+    span_name: str | None,
+    min_duration_ns: int,
+    status: str | None,
+    limit: int,
+) -> Query:
+    where, params = window_filter(window)
+    if match:
+        where += f" AND ({_contains('ServiceName', 'match')} OR {_contains('SpanName', 'match')})"
+        params["match"] = match
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    if span_name:
+        where += f" AND {_contains('SpanName', 'span_name')}"
+        params["span_name"] = span_name
+    if min_duration_ns > 0:
+        where += " AND Duration >= {min_duration:UInt64}"
+        params["min_duration"] = int(min_duration_ns)
+    if status:
+        where += " AND StatusCode = {status:String}"
+        params["status"] = status
+    sql = f"""
+SELECT Timestamp AS time, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service, SpanName AS span,
+       round(Duration / 1e6, 2) AS duration_ms, StatusCode AS status, StatusMessage AS status_message
+FROM {table}
+WHERE {where}
+ORDER BY Duration DESC, TraceId, SpanId
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+def error_summary(table: str, window: Window, service: str | None, examples: int, limit: int) -> Query:
+    where, params = window_filter(window)
+    where += " AND StatusCode = 'Error'"
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    sql = f"""
+SELECT ServiceName AS service, substring(StatusMessage, 1, 200) AS status_message, count() AS errors,
+       groupUniqArray({int(examples)})(TraceId) AS example_trace_ids, max(Timestamp) AS last_seen
+FROM {table}
+WHERE {where}
+GROUP BY service, status_message
+ORDER BY errors DESC, service, status_message
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+def trace_spans(table: str, lookup_table: str, trace_id: str, max_spans: int) -> Query:
+    """The lookup table's (Start, End) for the trace bounds the scan of the spans table to its partitions."""
+    sql = f"""
+WITH (SELECT (min(Start), max(End)) FROM {lookup_table} WHERE TraceId = {{trace_id:String}}) AS bounds
+SELECT Timestamp, SpanId, ParentSpanId, ServiceName, SpanName, SpanKind, Duration, StatusCode, StatusMessage,
+       SpanAttributes, count() OVER () AS total_spans
+FROM {table}
+WHERE TraceId = {{trace_id:String}}
+  AND Timestamp >= bounds.1 AND toDateTime(Timestamp) <= bounds.2
+ORDER BY Timestamp, SpanId
+LIMIT {int(max_spans) + 1}"""
+    return sql, {"trace_id": trace_id}
+
+
+def semantic_search(
+    table: str,
+    window: Window,
+    vector: list[float],
+    service: str | None,
+    status: str | None,
+    limit: int,
+) -> Query:
+    where, params = window_filter(window)
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    if status:
+        where += " AND StatusCode = {status:String}"
+        params["status"] = status
+    # The vector goes into the SQL text, not a URL parameter: 384 floats would make a long URL.
+    literal = "[" + ",".join(f"{v:.7g}" for v in vector) + "]"
+    sql = f"""
+SELECT Timestamp AS time, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service, SpanName AS span,
+       StatusCode AS status, round(Duration / 1e6, 2) AS duration_ms, EmbeddingText AS text,
+       round(cosineDistance(Embedding, CAST({literal} AS Array(Float32))), 4) AS distance
+FROM {table}
+WHERE {where}
+ORDER BY distance, trace_id, span_id
+LIMIT 1 BY trace_id, span_id
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+def compare_windows(table: str, current: Window, baseline: Window, service: str | None) -> Query:
+    cur_where, params = window_filter(current, "cur_")
+    base_where, base_params = window_filter(baseline, "base_")
+    params.update(base_params)
+    where = f"(({cur_where}) OR ({base_where}))"
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    sql = f"""
+WITH ({cur_where}) AS in_cur, ({base_where}) AS in_base
+SELECT ServiceName AS service,
+       countIf(in_base) AS spans_before, countIf(in_cur) AS spans_now,
+       countIf(in_base AND StatusCode = 'Error') AS errors_before,
+       countIf(in_cur AND StatusCode = 'Error') AS errors_now,
+       round(quantileExactIf(0.95)(Duration, in_base) / 1e6, 2) AS p95_ms_before,
+       round(quantileExactIf(0.95)(Duration, in_cur) / 1e6, 2) AS p95_ms_now
+FROM {table}
+WHERE {where}
+GROUP BY service
+ORDER BY service"""
+    return sql, params
+
+
+def table_overview(table: str) -> Query:
+    database, name = table.split(".")
+    sql = """
+SELECT name, type FROM system.columns
+WHERE database = {database:String} AND table = {table:String}
+ORDER BY position"""
+    return sql, {"database": database, "table": name}
+
+
+def table_span(table: str) -> Query:
+    return f"SELECT count() AS rows, min(Timestamp) AS oldest, max(Timestamp) AS newest FROM {table}", {}
+
+
+def newest_span(table: str) -> Query:
+    return f"SELECT max(Timestamp) AS newest FROM {table}", {}

@@ -1,0 +1,58 @@
+"""Agent settings: shared names (CLICKHOUSE_*, ANTHROPIC_*, AGENT_MODEL) and AGENT_-prefixed ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AGENT_", env_file=".env", extra="ignore")
+
+    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
+    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
+    # The read-only `agent` user. AGENT_CLICKHOUSE_USER/PASSWORD win over the shared names, so one .env can
+    # hold both; a user that can write is refused at start.
+    clickhouse_user: str = Field(
+        "agent", validation_alias=AliasChoices("AGENT_CLICKHOUSE_USER", "CLICKHOUSE_USER")
+    )
+    clickhouse_password: str = Field(
+        "", validation_alias=AliasChoices("AGENT_CLICKHOUSE_PASSWORD", "CLICKHOUSE_PASSWORD")
+    )
+    query_timeout_s: float = 30.0
+
+    anthropic_api_key: str = Field("", validation_alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(None, validation_alias="ANTHROPIC_BASE_URL")
+    model: str = Field(DEFAULT_MODEL, validation_alias="AGENT_MODEL")
+    api_max_retries: int = 4
+    api_timeout_s: float = 120.0
+
+    # Budgets per question: past either, the loop stops and answers with what it has.
+    max_tool_calls: int = 12
+    token_budget: int = 200_000
+    max_output_tokens: int = 4096
+
+    window: str = "1h"
+    max_rows: int = 50
+    max_sql_rows: int = 200
+    max_trace_spans: int = 300
+    traces_table: str = "default.otel_traces"
+    trace_lookup_table: str = "default.otel_traces_trace_id_ts"
+    enriched_table: str = "otel.otel_traces_enriched"
+    # The enricher's model: queries must be embedded with the same one (offline, shipped in a package).
+    embedding_model: str = Field("", validation_alias=AliasChoices("AGENT_EMBEDDING_MODEL", "ENRICHER_MODEL"))
+
+    history_file: Path = Path("~/.local/state/click-ai/agent_history")
+
+    @field_validator("traces_table", "trace_lookup_table", "enriched_table")
+    @classmethod
+    def _qualified_table(cls, value: str) -> str:
+        if not _TABLE.match(value):
+            raise ValueError(f"expected database.table, got {value!r}")
+        return value

@@ -1,0 +1,148 @@
+"""The tools' inputs as pydantic models: the JSON schema the model sees and the validation it gets."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .timewindow import parse_duration, parse_time
+
+_TRACE_ID = re.compile(r"^[0-9a-fA-F]{1,64}$")
+
+
+class ToolInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WindowInput(ToolInput):
+    window: str | None = Field(
+        None, description="Look-back from now, e.g. 15m, 1h, 6h, 2d. Default: the session window (1h)."
+    )
+    start: str | None = Field(None, description="ISO-8601 UTC start time; with `end` overrides `window`.")
+    end: str | None = Field(None, description="ISO-8601 UTC end time (default now).")
+
+    @field_validator("window")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value:
+            parse_duration(value)
+        return value or None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        if value:
+            parse_time(value)
+        return value or None
+
+
+class DescribeSchemaInput(ToolInput):
+    pass
+
+
+class ListServicesInput(WindowInput):
+    service: str | None = Field(
+        None, description="Only services whose name contains this (case-insensitive)."
+    )
+    sort_by: Literal["spans", "errors", "error_rate", "p95_ms", "p99_ms"] = "spans"
+    limit: int = Field(50, ge=1, le=200, description="Maximum services returned.")
+
+
+class FindSlowSpansInput(WindowInput):
+    match: str | None = Field(
+        None, description="Service OR span name contains this, e.g. 'checkout' (case-insensitive)."
+    )
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    span_name: str | None = Field(
+        None, description="Span name contains this (case-insensitive), e.g. checkout."
+    )
+    min_duration_ms: float = Field(0, ge=0, description="Only spans at least this long (milliseconds).")
+    status: Literal["Error", "Ok", "Unset"] | None = Field(
+        None, description="Only spans with this StatusCode."
+    )
+    limit: int = Field(20, ge=1, le=100, description="Top N slowest spans.")
+
+
+class ErrorSummaryInput(WindowInput):
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    limit: int = Field(20, ge=1, le=100, description="Maximum (service, status message) groups.")
+    examples: int = Field(3, ge=1, le=10, description="Example trace ids per group.")
+
+
+class GetTraceTreeInput(ToolInput):
+    trace_id: str = Field(..., description="The 32-hex-digit TraceId.")
+
+    @field_validator("trace_id")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _TRACE_ID.match(value):
+            raise ValueError("a trace id is hexadecimal, e.g. 4bf92f3577b34da6a3ce929d0e0e4736")
+        return value.lower()
+
+
+class SemanticSearchInput(WindowInput):
+    query: str = Field(..., min_length=1, max_length=1000, description="What to look for, in plain words.")
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    status: Literal["Error", "Ok", "Unset"] | None = Field(
+        None, description="Only spans with this StatusCode."
+    )
+    limit: int = Field(10, ge=1, le=50, description="Nearest N spans.")
+
+
+class CompareWindowsInput(ToolInput):
+    window: str | None = Field(
+        None, description="Length of both windows, e.g. 15m, 1h. Default: session window."
+    )
+    end: str | None = Field(None, description="ISO-8601 UTC end of the current window (default now).")
+    baseline_offset: str | None = Field(
+        None,
+        description="How far back the baseline window is, e.g. 1h or 1d. Default: the window's own length "
+        "(the window right before the current one).",
+    )
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    limit: int = Field(50, ge=1, le=200, description="Maximum services returned.")
+
+    @field_validator("window", "baseline_offset")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value:
+            parse_duration(value)
+        return value or None
+
+    @field_validator("end")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        if value:
+            parse_time(value)
+        return value or None
+
+
+class RunSqlInput(ToolInput):
+    sql: str = Field(
+        ..., min_length=1, max_length=20_000, description="One SELECT/WITH/SHOW/DESCRIBE/EXPLAIN."
+    )
+    limit: int = Field(100, ge=1, le=1000, description="Maximum rows returned (a LIMIT is enforced).")
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema without pydantic's titles and `anyOf [X, null]` noise."""
+    return _clean(model.model_json_schema())
+
+
+def _clean(node: Any) -> Any:
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if isinstance(options, list):
+            rest = [o for o in options if o != {"type": "null"}]
+            if len(rest) == 1:
+                merged = {**{k: v for k, v in node.items() if k != "anyOf"}, **rest[0]}
+                return _clean(merged)
+        out = {k: _clean(v) for k, v in node.items() if k != "title"}
+        if out.get("default", "x") is None:
+            out.pop("default")
+        return out
+    if isinstance(node, list):
+        return [_clean(v) for v in node]
+    return node

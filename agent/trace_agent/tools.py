@@ -1,0 +1,393 @@
+"""The agent's tools: validated input → one read-only query → a compact, redacted ToolResult."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import queries
+from .comparison import compare_row, describe_change
+from .db import Database, QueryError
+from .embedding import embed
+from .results import ToolResult, json_value, shape_rows
+from .settings import Settings
+from .sql_guard import SqlRejected, with_limit
+from .timewindow import Window, WindowError, iso, parse_duration, parse_time, resolve_window, utcnow
+from .tool_inputs import (
+    CompareWindowsInput,
+    DescribeSchemaInput,
+    ErrorSummaryInput,
+    FindSlowSpansInput,
+    GetTraceTreeInput,
+    ListServicesInput,
+    RunSqlInput,
+    SemanticSearchInput,
+    json_schema,
+)
+from .trace_tree import build_tree, tree_lines
+
+
+class ToolError(Exception):
+    """A failure to report to the model as an error result (bad input, refused or failed query)."""
+
+
+@dataclass
+class ToolContext:
+    db: Database
+    settings: Settings
+    window: str = ""
+    now: Callable[[], datetime] = utcnow
+    embedder: Callable[[str], list[float]] | None = None
+
+    def __post_init__(self) -> None:
+        self.window = self.window or self.settings.window
+        if self.embedder is None:
+            self.embedder = lambda text: embed(text, self.settings.embedding_model)
+
+    def resolve(self, args: Any) -> Window:
+        return resolve_window(args.window, args.start, args.end, default=self.window, now=self.now())
+
+
+@dataclass
+class Tool:
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    run: Callable[[ToolContext, Any], ToolResult]
+    schema: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.schema = json_schema(self.input_model)
+
+    def definition(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "input_schema": self.schema}
+
+
+COLUMN_MEANINGS = {
+    "Timestamp": "span start, DateTime64(9) UTC",
+    "TraceId": "32 hex digits; all spans of one request share it",
+    "SpanId": "16 hex digits",
+    "ParentSpanId": "the parent's SpanId; empty for a root span",
+    "ServiceName": "service.name of the emitting service",
+    "SpanName": "operation, e.g. 'POST /checkout' or 'SELECT orders'",
+    "SpanKind": "Unspecified | Internal | Server | Client | Producer | Consumer",
+    "Duration": "span length in NANOSECONDS (UInt64): divide by 1e6 for ms",
+    "StatusCode": "Unset | Ok | Error (the string 'Error' marks a failed span)",
+    "StatusMessage": "error description when StatusCode = 'Error'",
+    "SpanAttributes": "Map(String, String): http.route, http.response.status_code, db.system.name, …",
+    "ResourceAttributes": "Map(String, String): service.version, deployment.environment.name, …",
+    "Events.Name": "span events (exceptions are events named 'exception')",
+    "Start": "first span start of the trace (DateTime, seconds)",
+    "End": "last span start of the trace (DateTime, seconds)",
+    "EmbeddingText": "the text that was embedded for the span",
+    "Embedding": "Array(Float32) of 384: all-MiniLM-L6-v2 vector; compare with cosineDistance",
+    "EmbeddingModel": "name of the model that made Embedding",
+    "EnrichedAt": "when the enricher wrote the row",
+}
+
+
+def _describe_schema(ctx: ToolContext, _args: DescribeSchemaInput) -> ToolResult:
+    s = ctx.settings
+    roles = {
+        s.traces_table: "spans read by list_services, find_slow_spans, error_summary, get_trace_tree, "
+        "compare_windows (the collector's direct export: the freshest copy)",
+        s.trace_lookup_table: "TraceId → (Start, End): bounds the scan when fetching one trace",
+        s.enriched_table: "spans with a text embedding, read by semantic_search (lags loader and enricher)",
+    }
+    if s.traces_table != "otel.otel_traces":
+        roles.setdefault("otel.otel_traces", "the same spans loaded back from the S3 copy (lags the export)")
+    tables: list[dict[str, Any]] = []
+    elapsed = 0.0
+    for table, role in roles.items():
+        columns = _query(ctx, *queries.table_overview(table))
+        elapsed += columns.elapsed_ms
+        entry: dict[str, Any] = {"table": table, "role": role}
+        if not columns.rows:
+            entry["missing"] = True
+            tables.append(entry)
+            continue
+        entry["columns"] = [
+            f"{name} {ctype}" + (f" — {COLUMN_MEANINGS[name]}" if name in COLUMN_MEANINGS else "")
+            for name, ctype in columns.rows
+        ]
+        if any(name == "Timestamp" for name, _ in columns.rows):
+            stats = _query(ctx, *queries.table_span(table))
+            elapsed += stats.elapsed_ms
+            rows, oldest, newest = stats.rows[0]
+            entry.update(
+                rows=rows,
+                oldest=json_value(oldest) if rows else None,
+                newest=json_value(newest) if rows else None,
+            )
+        tables.append(entry)
+    notes = [
+        "Duration is in nanoseconds; tools report milliseconds (*_ms).",
+        "StatusCode is 'Error' for failed spans; SpanKind 'Server' spans are request entry points.",
+        f"Tools default to the last {ctx.window} (now is {iso(ctx.now())}); pass window/start/end.",
+        "run_sql runs one read-only query as the ClickHouse user with readonly=1 and server-side limits.",
+    ]
+    return ToolResult(
+        "describe_schema", {}, kind="schema", elapsed_ms=elapsed, extra={"tables": tables, "notes": notes}
+    )
+
+
+def _query(ctx: ToolContext, sql: str, params: dict[str, Any]):
+    try:
+        return ctx.db.query(sql, params)
+    except QueryError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _table_result(
+    ctx: ToolContext, name: str, args: BaseModel, query: queries.Query, limit: int, window: Window | None
+) -> ToolResult:
+    rows = _query(ctx, *query)
+    shaped, truncated = shape_rows(rows.rows, limit)
+    result = ToolResult(
+        name,
+        args.model_dump(exclude_none=True),
+        columns=rows.columns,
+        rows=shaped,
+        truncated=truncated,
+        elapsed_ms=rows.elapsed_ms,
+        window=window.as_dict() if window else None,
+    )
+    if not shaped and window is not None:
+        _add_newest_hint(
+            ctx,
+            result,
+            ctx.settings.traces_table if name != "semantic_search" else ctx.settings.enriched_table,
+        )
+    return result
+
+
+def _add_newest_hint(ctx: ToolContext, result: ToolResult, table: str) -> None:
+    """An empty window is often just old data: say where the newest span is so the model can widen it."""
+    newest = _query(ctx, *queries.newest_span(table))
+    result.elapsed_ms += newest.elapsed_ms
+    value = newest.rows[0][0] if newest.rows else None
+    if value is None or value.year < 2000:
+        result.extra["note"] = f"{table} has no spans at all"
+    else:
+        result.extra["note"] = (
+            f"no rows in this window; the newest span in {table} starts at {json_value(value)}"
+        )
+
+
+def _list_services(ctx: ToolContext, args: ListServicesInput) -> ToolResult:
+    window = ctx.resolve(args)
+    query = queries.list_services(ctx.settings.traces_table, window, args.service, args.sort_by, args.limit)
+    return _table_result(ctx, "list_services", args, query, args.limit, window)
+
+
+def _find_slow_spans(ctx: ToolContext, args: FindSlowSpansInput) -> ToolResult:
+    window = ctx.resolve(args)
+    query = queries.find_slow_spans(
+        ctx.settings.traces_table,
+        window,
+        args.match,
+        args.service,
+        args.span_name,
+        int(args.min_duration_ms * 1_000_000),
+        args.status,
+        args.limit,
+    )
+    return _table_result(ctx, "find_slow_spans", args, query, args.limit, window)
+
+
+def _error_summary(ctx: ToolContext, args: ErrorSummaryInput) -> ToolResult:
+    window = ctx.resolve(args)
+    query = queries.error_summary(ctx.settings.traces_table, window, args.service, args.examples, args.limit)
+    return _table_result(ctx, "error_summary", args, query, args.limit, window)
+
+
+def _get_trace_tree(ctx: ToolContext, args: GetTraceTreeInput) -> ToolResult:
+    cap = ctx.settings.max_trace_spans
+    rows = _query(
+        ctx,
+        *queries.trace_spans(ctx.settings.traces_table, ctx.settings.trace_lookup_table, args.trace_id, cap),
+    )
+    spans = rows.dicts()
+    result = ToolResult("get_trace_tree", args.model_dump(), kind="tree", elapsed_ms=rows.elapsed_ms)
+    if not spans:
+        result.error = f"trace {args.trace_id} not found in {ctx.settings.traces_table}"
+        return result
+    total = int(spans[0]["total_spans"])
+    result.truncated = len(spans) > cap or total > cap
+    roots = build_tree(spans[:cap])
+    result.extra = {
+        "trace_id": args.trace_id,
+        "spans": total,
+        "shown": min(total, cap),
+        "truncated": result.truncated,
+        "services": sorted({s["ServiceName"] for s in spans[:cap]}),
+        "errors": sum(1 for s in spans[:cap] if s["StatusCode"] == "Error"),
+        "tree": tree_lines(roots),
+    }
+    result.roots = roots
+    return result
+
+
+def _semantic_search(ctx: ToolContext, args: SemanticSearchInput) -> ToolResult:
+    window = ctx.resolve(args)
+    started = time.perf_counter()
+    assert ctx.embedder is not None
+    try:
+        vector = ctx.embedder(args.query)
+    except RuntimeError as exc:
+        raise ToolError(str(exc)) from None
+    embed_ms = (time.perf_counter() - started) * 1000
+    query = queries.semantic_search(
+        ctx.settings.enriched_table, window, vector, args.service, args.status, args.limit
+    )
+    result = _table_result(ctx, "semantic_search", args, query, args.limit, window)
+    result.elapsed_ms += embed_ms
+    return result
+
+
+def _compare_windows(ctx: ToolContext, args: CompareWindowsInput) -> ToolResult:
+    end = parse_time(args.end) if args.end else ctx.now()
+    length = parse_duration(args.window or ctx.window)
+    current = Window(end - length, end)
+    baseline = current.shifted(parse_duration(args.baseline_offset) if args.baseline_offset else length)
+    rows = _query(ctx, *queries.compare_windows(ctx.settings.traces_table, current, baseline, args.service))
+    minutes = length.total_seconds() / 60
+    changed = [compare_row(dict(zip(rows.columns, row, strict=True)), minutes) for row in rows.rows]
+    changed.sort(key=lambda r: (-r["change_score"], r["service"]))
+    columns = list(changed[0]) if changed else []
+    columns = [c for c in columns if c != "change_score"]
+    shaped, truncated = shape_rows([[r[c] for c in columns] for r in changed], args.limit)
+    return ToolResult(
+        "compare_windows",
+        args.model_dump(exclude_none=True),
+        columns=columns,
+        rows=shaped,
+        truncated=truncated,
+        elapsed_ms=rows.elapsed_ms,
+        window=current.as_dict(),
+        extra={
+            "baseline": baseline.as_dict(),
+            "biggest_changes": [describe_change(r) for r in changed[:5] if r["change_score"] > 0],
+        },
+    )
+
+
+def _run_sql(ctx: ToolContext, args: RunSqlInput) -> ToolResult:
+    limit = min(args.limit, ctx.settings.max_sql_rows)
+    try:
+        sql = with_limit(args.sql, limit + 1)
+    except SqlRejected as exc:
+        raise ToolError(f"query refused: {exc}") from None
+    rows = _query(ctx, sql, {})
+    shaped, truncated = shape_rows(rows.rows, limit)
+    return ToolResult(
+        "run_sql",
+        args.model_dump(),
+        columns=rows.columns,
+        rows=shaped,
+        truncated=truncated,
+        elapsed_ms=rows.elapsed_ms,
+    )
+
+
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in [
+        Tool(
+            "describe_schema",
+            "The trace tables, their columns and what they mean, row counts and time ranges. Call it before "
+            "writing SQL for run_sql.",
+            DescribeSchemaInput,
+            _describe_schema,
+        ),
+        Tool(
+            "list_services",
+            "Per service in the window: spans, errors, error_rate (0..1) and p50/p95/p99 latency in ms. "
+            "sort_by='errors' answers 'which services have the most errors'.",
+            ListServicesInput,
+            _list_services,
+        ),
+        Tool(
+            "find_slow_spans",
+            "The slowest spans in the window, filtered by service and/or span name (substring match; `match` "
+            "checks both, e.g. match='checkout' for 'slow checkout spans'), a minimum duration in ms and a "
+            "status. Returns trace ids to pass to get_trace_tree.",
+            FindSlowSpansInput,
+            _find_slow_spans,
+        ),
+        Tool(
+            "error_summary",
+            "Error spans (StatusCode = 'Error') grouped by service and status message, with counts, "
+            "example trace ids and when each was last seen.",
+            ErrorSummaryInput,
+            _error_summary,
+        ),
+        Tool(
+            "get_trace_tree",
+            "One trace as an indented span tree: service · span · duration · start offset · status "
+            "(message) {key attributes}. Very large traces are capped (truncated=true).",
+            GetTraceTreeInput,
+            _get_trace_tree,
+        ),
+        Tool(
+            "semantic_search",
+            "Spans whose meaning is nearest to a plain-language query (vector search over the enriched "
+            "spans), with service, status and time filters. distance 0 = identical, 1 = unrelated.",
+            SemanticSearchInput,
+            _semantic_search,
+        ),
+        Tool(
+            "compare_windows",
+            "Two equally long windows side by side per service (the current one ending now or at `end`, "
+            "and a baseline `baseline_offset` earlier): traffic, error rate, p95, and the biggest changes.",
+            CompareWindowsInput,
+            _compare_windows,
+        ),
+        Tool(
+            "run_sql",
+            "Escape hatch: one read-only ClickHouse query (SELECT/WITH/SHOW/DESCRIBE/EXPLAIN), LIMIT "
+            "enforced. "
+            "Prefer the other tools; Duration is in ns, filter on Timestamp to keep it fast.",
+            RunSqlInput,
+            _run_sql,
+        ),
+    ]
+}
+
+
+def tool_definitions() -> list[dict[str, Any]]:
+    return [tool.definition() for tool in TOOLS.values()]
+
+
+def validation_message(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "input"
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}")
+    return "invalid input: " + "; ".join(problems)
+
+
+def execute(ctx: ToolContext, name: str, raw_input: Any) -> ToolResult:
+    """Run a tool by name; every failure comes back as a result with `error` set, never as an exception."""
+    started = time.perf_counter()
+    raw = raw_input if isinstance(raw_input, dict) else {}
+    tool = TOOLS.get(name)
+    if tool is None:
+        return ToolResult(name, raw, kind="error", error=f"unknown tool {name!r}; tools: {', '.join(TOOLS)}")
+    try:
+        args = tool.input_model.model_validate(raw_input if raw_input is not None else {})
+        result = tool.run(ctx, args)
+    except ValidationError as exc:
+        result = ToolResult(name, raw, kind="error", error=validation_message(exc))
+    except (ToolError, WindowError) as exc:
+        result = ToolResult(name, raw, kind="error", error=str(exc))
+    if not result.elapsed_ms:
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+    result.input = raw  # as the model sent it (defaults left out): what status lines and --json show
+    return result
