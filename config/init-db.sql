@@ -372,14 +372,14 @@ ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 TTL toDateTime(Timestamp) + toIntervalDay(3)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS otel.otel_traces_trace_id_ts AS default.otel_traces_trace_id_ts
 ENGINE = MergeTree
 PARTITION BY toDate(Start)
 ORDER BY (TraceId, Start)
 TTL toDateTime(Start) + toIntervalDay(3)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otel_traces_trace_id_ts_mv
 TO otel.otel_traces_trace_id_ts
@@ -390,6 +390,166 @@ AS SELECT
 FROM otel.otel_traces
 WHERE TraceId != ''
 GROUP BY TraceId;
+
+-- s3-loader: logs loaded back from the S3 copy (same columns as default.otel_logs, the exporter's 0.151+
+-- schema). non_replicated_deduplication_window makes a replayed insert (same insert_deduplication_token,
+-- one per S3 object) a no-op: that is how the loader stays exactly-once across crashes and concurrent runs.
+CREATE TABLE IF NOT EXISTS otel.otel_logs
+(
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    TraceFlags UInt8,
+    SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+    SeverityNumber UInt8,
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Body String CODEC(ZSTD(1)),
+    ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    EventName String CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+)
+ENGINE = MergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
+TTL toDateTime(Timestamp) + toIntervalDay(3)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
+
+-- A data directory made before the loader needed it keeps its old tables: give them the setting. The
+-- lookup table needs it too: a deduplicated insert still reaches the materialized view, whose block is then
+-- deduplicated in its target table.
+ALTER TABLE otel.otel_traces MODIFY SETTING non_replicated_deduplication_window = 10000;
+ALTER TABLE otel.otel_traces_trace_id_ts MODIFY SETTING non_replicated_deduplication_window = 10000;
+
+-- s3-loader bookkeeping: one row per attempt at an S3 object version (key, etag); the newest row wins
+-- (ReplacingMergeTree on updated_at; read with FINAL). status: loaded | failed | skipped (metrics files).
+CREATE TABLE IF NOT EXISTS otel.s3_loader_files
+(
+    key String,
+    etag String,
+    size UInt64,
+    last_modified DateTime64(3),
+    kind LowCardinality(String),
+    status LowCardinality(String),
+    rows UInt64,
+    error String,
+    attempts UInt32,
+    first_seen DateTime64(3),
+    loaded_at Nullable(DateTime64(3)),
+    updated_at DateTime64(6)
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (key, etag);
+
+-- s3-loader fast path: the loader streams a collector traces document (one JSON object, scalar attribute
+-- values only) into this Null table with its insert_deduplication_token, and the view below turns it into
+-- exactly the rows the exporter writes (the same values as s3_loader/otlp_rows.py, which the loader uses
+-- for everything else: arrays, kvlists, bytes, logs). A span that fails validation aborts the insert.
+CREATE TABLE IF NOT EXISTS otel.s3_loader_otlp_traces
+(
+    resourceSpans Array(Tuple(
+        resource Tuple(
+            attributes Array(Tuple(key String, value Tuple(
+                stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
+                boolValue Nullable(Bool))))),
+        scopeSpans Array(Tuple(
+            scope Tuple(name String, version String),
+            spans Array(Tuple(
+                traceId String,
+                spanId String,
+                parentSpanId String,
+                traceState String,
+                name String,
+                kind Int32,
+                startTimeUnixNano UInt64,
+                endTimeUnixNano UInt64,
+                attributes Array(Tuple(key String, value Tuple(
+                    stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
+                    boolValue Nullable(Bool)))),
+                events Array(Tuple(
+                    timeUnixNano UInt64,
+                    name String,
+                    attributes Array(Tuple(key String, value Tuple(
+                        stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
+                        boolValue Nullable(Bool)))))),
+                links Array(Tuple(
+                    traceId String,
+                    spanId String,
+                    traceState String,
+                    attributes Array(Tuple(key String, value Tuple(
+                        stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
+                        boolValue Nullable(Bool)))))),
+                status Tuple(code Int32, message String)))))))
+)
+ENGINE = Null;
+
+-- pdata Value.AsString() of a double: Go's ES6 number format (ClickHouse writes 1e21 where Go writes 1e+21).
+CREATE FUNCTION IF NOT EXISTS s3_loader_go_float AS (f) -> multiIf(
+    isNaN(f), 'json: unsupported value: NaN',
+    isInfinite(f), if(f > 0, 'json: unsupported value: +Inf', 'json: unsupported value: -Inf'),
+    replaceRegexpOne(toString(f), 'e(\\d)', 'e+\\1'));
+
+CREATE FUNCTION IF NOT EXISTS s3_loader_any_value AS (v) -> multiIf(
+    tupleElement(v, 'stringValue') IS NOT NULL, assumeNotNull(tupleElement(v, 'stringValue')),
+    tupleElement(v, 'intValue') IS NOT NULL, toString(assumeNotNull(tupleElement(v, 'intValue'))),
+    tupleElement(v, 'boolValue') IS NOT NULL, if(assumeNotNull(tupleElement(v, 'boolValue')), 'true', 'false'),
+    tupleElement(v, 'doubleValue') IS NOT NULL, s3_loader_go_float(assumeNotNull(tupleElement(v, 'doubleValue'))),
+    '');
+
+CREATE FUNCTION IF NOT EXISTS s3_loader_attributes AS (a) ->
+    mapFromArrays(arrayMap(x -> tupleElement(x, 'key'), a), arrayMap(x -> s3_loader_any_value(tupleElement(x, 'value')), a));
+
+-- traceutil.TraceIDToHexOrEmptyString: lowercase hex, the all-zero id is ''.
+CREATE FUNCTION IF NOT EXISTS s3_loader_hex_id AS (id, zeros) -> if(id = zeros, '', lower(id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.s3_loader_otlp_traces_mv TO otel.otel_traces AS
+SELECT
+    fromUnixTimestamp64Nano(toInt64(sp.startTimeUnixNano)) AS Timestamp,
+    s3_loader_hex_id(sp.traceId, '00000000000000000000000000000000') AS TraceId,
+    s3_loader_hex_id(sp.spanId, '0000000000000000') AS SpanId,
+    s3_loader_hex_id(sp.parentSpanId, '0000000000000000') AS ParentSpanId,
+    sp.traceState AS TraceState,
+    sp.name AS SpanName,
+    ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'][sp.kind + 1] AS SpanKind,
+    s3_loader_any_value(arrayFirst(x -> x.key = 'service.name', rs.resource.attributes).value) AS ServiceName,
+    s3_loader_attributes(rs.resource.attributes) AS ResourceAttributes,
+    ss.scope.name AS ScopeName,
+    ss.scope.version AS ScopeVersion,
+    s3_loader_attributes(sp.attributes) AS SpanAttributes,
+    if(sp.endTimeUnixNano > sp.startTimeUnixNano, sp.endTimeUnixNano - sp.startTimeUnixNano, 0) AS Duration,
+    ['Unset', 'Ok', 'Error'][sp.status.code + 1] AS StatusCode,
+    sp.status.message AS StatusMessage,
+    arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.timeUnixNano)), sp.events) AS `Events.Timestamp`,
+    arrayMap(e -> e.name, sp.events) AS `Events.Name`,
+    arrayMap(e -> s3_loader_attributes(e.attributes), sp.events) AS `Events.Attributes`,
+    arrayMap(l -> s3_loader_hex_id(l.traceId, '00000000000000000000000000000000'), sp.links) AS `Links.TraceId`,
+    arrayMap(l -> s3_loader_hex_id(l.spanId, '0000000000000000'), sp.links) AS `Links.SpanId`,
+    arrayMap(l -> l.traceState, sp.links) AS `Links.TraceState`,
+    arrayMap(l -> s3_loader_attributes(l.attributes), sp.links) AS `Links.Attributes`
+FROM otel.s3_loader_otlp_traces
+ARRAY JOIN resourceSpans AS rs
+ARRAY JOIN rs.scopeSpans AS ss
+ARRAY JOIN ss.spans AS sp
+WHERE throwIf(NOT (
+    length(sp.traceId) IN (0, 32) AND length(sp.spanId) IN (0, 16) AND length(sp.parentSpanId) IN (0, 16)
+    AND match(concat(sp.traceId, sp.spanId, sp.parentSpanId), '^[0-9A-Fa-f]*$')
+    AND sp.startTimeUnixNano <= 9223372036854775807 AND sp.endTimeUnixNano <= 9223372036854775807
+    AND arrayAll(e -> e.timeUnixNano <= 9223372036854775807, sp.events)
+    AND arrayAll(l -> length(l.traceId) IN (0, 32) AND length(l.spanId) IN (0, 16)
+                      AND match(concat(l.traceId, l.spanId), '^[0-9A-Fa-f]*$'), sp.links)
+), 'span fails validation') = 0;
 
 -- section:loader-tables
 
