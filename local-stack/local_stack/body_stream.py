@@ -6,7 +6,6 @@ An INSERT's rows then reach chDB while the rest of the body is still on the wire
 from __future__ import annotations
 
 import queue
-import zlib
 from collections.abc import Iterator
 
 _END = object()
@@ -36,21 +35,17 @@ class ChunkFeed:
 
 
 class StreamDecoder:
-    """Incremental Content-Encoding decoder for identity, gzip, deflate and lz4 (concatenated frames)."""
+    """Incremental decoder for what aiohttp leaves encoded: nothing, or lz4 (concatenated frames)."""
 
-    SUPPORTED = frozenset({"", "identity", "gzip", "deflate", "lz4"})
+    SUPPORTED = frozenset({"", "lz4"})
 
     def __init__(self, encoding: str) -> None:
-        self.encoding = encoding.strip().lower()
-        if self.encoding not in self.SUPPORTED:
+        if encoding not in self.SUPPORTED:
             raise ValueError(f"no streaming decoder for {encoding!r}")
+        self.encoding = encoding
         self._decoder = self._new()
 
     def _new(self):
-        if self.encoding == "gzip":
-            return zlib.decompressobj(wbits=31)
-        if self.encoding == "deflate":
-            return zlib.decompressobj()
         if self.encoding == "lz4":
             import lz4.frame
 
@@ -65,6 +60,6 @@ class StreamDecoder:
             out.append(self._decoder.decompress(chunk))
             if not self._decoder.eof:
                 break
-            chunk = self._decoder.unused_data  # the next gzip member / lz4 frame starts here
+            chunk = self._decoder.unused_data  # the next lz4 frame starts here
             self._decoder = self._new()
         return b"".join(out)

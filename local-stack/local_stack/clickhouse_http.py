@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
@@ -33,14 +31,15 @@ _FORMS = {"multipart/form-data"}  # as clickhouse-server: a urlencoded body (cur
 _STREAM_ABOVE = 4 << 20  # larger results go out in slices of this size, straight from chDB's buffer
 
 
+def _still_encoded(content_encoding: str) -> str:
+    """The Content-Encoding left to undo: aiohttp itself already decompressed gzip, deflate and br bodies."""
+    encoding = content_encoding.strip().lower()
+    return "" if encoding in ("gzip", "x-gzip", "deflate", "br", "identity") else encoding
+
+
 def _decode_body(body: bytes, encoding: str) -> bytes:
-    encoding = encoding.strip().lower()
-    if not encoding or encoding == "identity":
+    if not encoding:
         return body
-    if encoding == "gzip":
-        return gzip.decompress(body)
-    if encoding == "deflate":
-        return zlib.decompress(body)
     if encoding == "zstd":
         try:
             from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
@@ -106,9 +105,9 @@ class ClickHouseHTTP:
             params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
             settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")
-            encoding = request.headers.get("Content-Encoding", "")
+            encoding = _still_encoded(request.headers.get("Content-Encoding", ""))
             streamed = streamable_insert(args.get("query", ""))
-            if form is None and streamed and encoding.strip().lower() in StreamDecoder.SUPPORTED:
+            if form is None and streamed and encoding in StreamDecoder.SUPPORTED:
                 result = await self._streamed_insert(request, streamed, encoding, user, database, settings)
             else:
                 body = b"" if form is not None else _decode_body(await request.read(), encoding)

@@ -96,6 +96,27 @@ def test_insert_formats_over_plain_http(stack: StackHandle):
     assert body == b"x\t3\ny\t2\nz\t1\n"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "lz4"])
+@pytest.mark.parametrize("query_in_url", [True, False])
+def test_compressed_request_bodies(stack: StackHandle, encoding: str, query_in_url: bool):
+    import gzip
+    import zlib
+
+    import lz4.frame
+
+    compress = {"gzip": gzip.compress, "deflate": zlib.compress, "lz4": lz4.frame.compress}[encoding]
+    insert = "INSERT INTO default.otel_traces (Timestamp, TraceId) FORMAT CSV"
+    rows = "".join(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S},t{i}\n" for i in range(1000)).encode()
+    path, body = (
+        ("/?query=" + insert.replace(" ", "+"), rows)
+        if query_in_url
+        else ("/", insert.encode() + b"\n" + rows)
+    )
+    status, _, text = http(stack, path, compress(body), {"Content-Encoding": encoding})
+    assert status == 200, text
+    assert http(stack, "/", b"SELECT count() FROM default.otel_traces")[2] == b"1000\n"
+
+
 def test_errors_keep_clickhouse_text_and_code(stack: StackHandle):
     status, headers, body = http(stack, "/?query=SELEC+1")
     assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "62"

@@ -60,14 +60,6 @@ def test_stream_decoder_handles_concatenated_lz4_frames_split_anywhere():
     assert out == b"".join(payload)
 
 
-def test_stream_decoder_gzip_members():
-    import gzip
-
-    body = gzip.compress(b"hello ") + gzip.compress(b"world")
-    decoder = StreamDecoder("gzip")
-    assert b"".join(decoder.feed(body[i : i + 5]) for i in range(0, len(body), 5)) == b"hello world"
-
-
 def test_chunk_feed_passes_chunks_then_errors():
     feed = ChunkFeed()
     feed.put(b"a")
