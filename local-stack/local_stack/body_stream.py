@@ -1,37 +1,6 @@
-"""Request bodies handed from the event loop to the engine thread as they arrive, decompressed on the way.
-
-An INSERT's rows then reach chDB while the rest of the body is still on the wire, instead of after all of it.
-"""
+"""Request bodies decompressed as they arrive (what aiohttp does not decode itself)."""
 
 from __future__ import annotations
-
-import queue
-from collections.abc import Iterator
-
-_END = object()
-
-
-class ChunkFeed:
-    """A one-way pipe of byte chunks: `put` from the event loop, iterate in the engine's thread."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-
-    def put(self, chunk: bytes) -> None:
-        if chunk:
-            self._queue.put(chunk)
-
-    def close(self, error: BaseException | None = None) -> None:
-        self._queue.put(error if error is not None else _END)
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            item = self._queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
 
 
 class StreamDecoder:

@@ -10,7 +10,7 @@ import orjson
 from aiohttp import BasicAuth, web
 from multidict import MultiDict
 
-from .body_stream import ChunkFeed, StreamDecoder
+from .body_stream import StreamDecoder
 from .engine import ClickHouseError, Engine, Result, check_single_statement
 from .sql_text import Insert, Query, content_type, parse_request, streamable_insert
 from .users import User
@@ -153,25 +153,18 @@ class ClickHouseHTTP:
         database: str | None,
         settings: dict[str, str],
     ) -> Result:
-        """Feed the body to chDB's streaming inserter while it is still arriving."""
-        feed, decoder = ChunkFeed(), StreamDecoder(encoding)
-        streamed = Insert(insert.statement, insert.fmt, feed)
-        loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(
-            self._pool, self.engine.execute, user, streamed, database, settings, {}
-        )
+        """Spool the body to a file as it arrives (the engine stays free meanwhile), then insert from it."""
+        path, decoder = self.engine.spool_file(), StreamDecoder(encoding)
         try:
-            async for chunk in request.content.iter_chunked(1 << 20):
-                feed.put(decoder.feed(chunk))
-        except Exception as exc:  # a broken body must not become a partial insert
-            feed.close(
-                ClickHouseError(
-                    f"Cannot read all data of the request body: {exc}. (CANNOT_READ_ALL_DATA)", 33
-                )
+            with path.open("wb") as spool:
+                async for chunk in request.content.iter_chunked(1 << 20):
+                    spool.write(decoder.feed(chunk))
+            spooled = Insert(insert.statement, insert.fmt, path)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, self.engine.execute, user, spooled, database, settings, {}
             )
-        else:
-            feed.close()
-        return await running
+        finally:
+            path.unlink(missing_ok=True)
 
     def _common_headers(self) -> dict[str, str]:
         return {"X-ClickHouse-Server-Display-Name": "local-stack", "X-ClickHouse-Timezone": "UTC"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -53,6 +55,10 @@ class Engine:
     def __init__(self, data_dir: Path) -> None:
         self.path = str(data_dir.resolve())
         data_dir.mkdir(parents=True, exist_ok=True)
+        self.spool = Path(f"{self.path}-spool")  # INSERT bodies wait here for FROM INFILE
+        self.spool.mkdir(exist_ok=True)
+        for leftover in self.spool.glob("*.data"):
+            leftover.unlink()
         self._lock = threading.Lock()
         self._main = chdb.connect(self.path)
         self._by_profile: dict[str, object] = {}
@@ -116,23 +122,31 @@ class Engine:
         )
 
     def _insert(self, conn, request: Insert) -> Result:
+        """INSERT … FROM INFILE, not chDB's streaming inserter: that one reports rows as written even when a
+        materialized view or a CHECK constraint rejects (and drops) them; here the error surfaces."""
         started = time.perf_counter_ns()
+        path = request.data if isinstance(request.data, Path) else self.spool_file(request.data)
+        target, settings = _split_settings(request.statement)
+        sql = f"{target} FROM INFILE {_literal(str(path))}{settings} FORMAT {request.fmt}"
         try:
-            with conn.send_insert(request.statement, request.fmt) as inserter:
-                chunks = [request.data] if isinstance(request.data, bytes) else request.data
-                for chunk in chunks:
-                    if chunk:
-                        inserter.append(chunk)
-                done = inserter.finish()
-        except Exception as exc:  # chDB raises its own error types; all carry ClickHouse's text
-            raise ClickHouseError(str(exc)) from None
+            res = self._run(conn, sql, "TabSeparated")
+        finally:
+            if not isinstance(request.data, Path):
+                path.unlink(missing_ok=True)
         return Result(
             body=b"",
             fmt=request.fmt,
-            written_rows=done.rows_written,
-            written_bytes=done.bytes_written,
+            written_rows=res.rows_written(),
+            written_bytes=res.bytes_written(),
             elapsed_ns=time.perf_counter_ns() - started,
         )
+
+    def spool_file(self, data: bytes = b"") -> Path:
+        """A fresh file in the spool directory for an INSERT's data (the caller removes it)."""
+        fd, name = tempfile.mkstemp(dir=self.spool, suffix=".data")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return Path(name)
 
     @staticmethod
     def _run(conn, sql: str, fmt: str, params: dict[str, str] | None = None):
@@ -159,6 +173,15 @@ def check_single_statement(sql: str) -> None:
             f"{len(statements[0]) + 1} (end of query). (SYNTAX_ERROR)",
             code=62,
         )
+
+
+_SETTINGS = re.compile(r"\s+SETTINGS\s+", re.IGNORECASE)
+
+
+def _split_settings(statement: str) -> tuple[str, str]:
+    """`INSERT INTO t (a) SETTINGS x=1` → (`INSERT INTO t (a)`, ` SETTINGS x=1`): FROM INFILE goes between."""
+    parts = _SETTINGS.split(statement, maxsplit=1)
+    return parts[0], f" SETTINGS {parts[1]}" if len(parts) == 2 else ""
 
 
 def _quote_ident(name: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 _INSERT_FORMAT = re.compile(
     rb"^\s*(?P<stmt>INSERT\s+INTO\s+.+?)\s+FORMAT\s+(?P<fmt>[A-Za-z][A-Za-z0-9_]*)(?:[ \t]*\r?\n|[ \t]+|$)",
@@ -25,7 +25,7 @@ class Insert:
 
     statement: str
     fmt: str
-    data: bytes | Iterable[bytes]  # all of it, or chunks as they arrive
+    data: bytes | Path  # the rows, or a spool file already holding them
 
 
 def streamable_insert(query_param: str) -> Insert | None:

@@ -117,6 +117,27 @@ def test_compressed_request_bodies(stack: StackHandle, encoding: str, query_in_u
     assert http(stack, "/", b"SELECT count() FROM default.otel_traces")[2] == b"1000\n"
 
 
+def test_a_rejected_insert_is_an_error_not_a_silent_loss(stack: StackHandle):
+    """A materialized view that throws makes clickhouse-server fail the INSERT; the endpoint must too."""
+    client = stack.client()
+    client.command("CREATE TABLE IF NOT EXISTS default.guarded (a UInt64) ENGINE = Null")
+    client.command("CREATE TABLE IF NOT EXISTS default.guarded_sink (a UInt64) ENGINE = MergeTree ORDER BY a")
+    client.command(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS default.guarded_mv TO default.guarded_sink "
+        "AS SELECT a + throwIf(a = 2, 'two is not allowed') AS a FROM default.guarded"
+    )
+    try:
+        with pytest.raises(DatabaseError, match="two is not allowed"):
+            client.insert("default.guarded", [[1], [2], [3]], column_names=["a"])
+        status, _, body = http(stack, "/?query=INSERT+INTO+default.guarded+FORMAT+CSV", b"1\n2\n")
+        assert status == 500 and b"two is not allowed" in body
+        client.insert("default.guarded", [[1], [3]], column_names=["a"])
+        assert client.query("SELECT a FROM default.guarded_sink ORDER BY a").result_rows == [(1,), (3,)]
+    finally:
+        for name in ("guarded_mv", "guarded_sink", "guarded"):
+            client.command(f"DROP TABLE IF EXISTS default.{name}")
+
+
 def test_errors_keep_clickhouse_text_and_code(stack: StackHandle):
     status, headers, body = http(stack, "/?query=SELEC+1")
     assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "62"

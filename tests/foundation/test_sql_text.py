@@ -1,4 +1,4 @@
-from local_stack.body_stream import ChunkFeed, StreamDecoder
+from local_stack.body_stream import StreamDecoder
 from local_stack.sql_text import Insert, Query, content_type, parse_request, streamable_insert
 
 
@@ -58,18 +58,3 @@ def test_stream_decoder_handles_concatenated_lz4_frames_split_anywhere():
     decoder = StreamDecoder("lz4")
     out = b"".join(decoder.feed(body[i : i + 777]) for i in range(0, len(body), 777))
     assert out == b"".join(payload)
-
-
-def test_chunk_feed_passes_chunks_then_errors():
-    feed = ChunkFeed()
-    feed.put(b"a")
-    feed.put(b"")
-    feed.put(b"b")
-    feed.close(ValueError("broken body"))
-    seen = []
-    try:
-        for chunk in feed:
-            seen.append(chunk)
-    except ValueError as err:
-        assert str(err) == "broken body"
-    assert seen == [b"a", b"b"]
