@@ -1,0 +1,34 @@
+"""`python -m enricher` runs forever; `--once` catches up and exits."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from .pipeline import Enricher, stop_on_signals
+from .settings import Settings
+from .store import short_reason
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="enricher", description="Embed every span of otel.otel_traces.")
+    parser.add_argument("--once", action="store_true", help="catch up with the pending spans and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("clickhouse_connect", "urllib3"):  # store.py logs one line per retry itself
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    stopping = stop_on_signals()
+    try:
+        return Enricher.start(Settings(), stopping, once=args.once).run(once=args.once)
+    except OperationalError as exc:  # only --once gives up (or a stop ends the wait); the service retries
+        if stopping.is_set():
+            return 0
+        logging.getLogger("enricher").error("giving up, clickhouse unreachable: %s", short_reason(exc))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

