@@ -1,0 +1,247 @@
+"""The s3-loader against ClickHouse itself, loading the same collector files from the same S3 bucket into the
+same table, in the same run. Floor (issue 4): loader ≥ 0.5× the native path and ≥ 20k spans/s.
+
+- loader: `Loader.run_pass()` in this process (its download threads and parse processes warmed up first):
+  list, download, parse (orjson), convert exactly as the exporter would, insert with dedup tokens,
+  bookkeeping.
+- native: one `INSERT INTO otel.otel_traces SELECT … FROM s3(…, 'JSONEachRow', <OTLP schema>) ARRAY JOIN …`
+  run by chDB behind the local stack's endpoint: ClickHouse reads and flattens the same files itself (scalar
+  attribute kinds only, with ClickHouse's number formatting — the cheap approximation of the exporter).
+
+Both sides start from an empty otel.otel_traces; each is run `--repeat` times and the best run counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+# This file is named like the package it measures: keep its own directory off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(REPO))
+
+from s3_loader.documents import prepare  # noqa: E402
+from s3_loader.loader import Loader  # noqa: E402
+from s3_loader.settings import LoaderSettings  # noqa: E402
+
+from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
+
+SERVICES = (
+    "api-gateway", "waiting-room", "account", "feed", "launch", "inventory", "checkout", "payment",
+    "bot-detection", "notification", "fulfillment", "order-events",
+)  # fmt: skip
+ROUTES = (
+    "GET /launch/{sku}", "POST /launch/entries", "GET /feed", "POST /checkout", "POST /payments/authorize",
+    "SELECT inventory", "UPDATE inventory", "GET /waiting-room/status",
+)  # fmt: skip
+
+
+def collector_file(spans: int, seed: int) -> bytes:
+    """One awss3exporter object: a batch of spans from several services, as otlp_json writes it."""
+    rnd = random.Random(seed)
+    now = time.time_ns() - 600 * 10**9
+    by_service: dict[str, list[dict]] = {}
+    for i in range(spans):
+        svc = SERVICES[rnd.randrange(len(SERVICES))]
+        route = ROUTES[i % len(ROUTES)]
+        start = now + rnd.randrange(600 * 10**9)
+        error = rnd.random() < 0.02
+        span = {
+            "traceId": f"{rnd.getrandbits(128):032x}",
+            "spanId": f"{rnd.getrandbits(64):016x}",
+            "parentSpanId": f"{rnd.getrandbits(64):016x}" if i % 8 else "",
+            "name": route,
+            "kind": 2 + i % 3,
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(start + rnd.randrange(2 * 10**8)),
+            "attributes": [
+                {"key": "http.route", "value": {"stringValue": route}},
+                {"key": "http.request.method", "value": {"stringValue": "POST" if i % 3 else "GET"}},
+                {"key": "http.response.status_code", "value": {"intValue": "504" if error else "200"}},
+                {"key": "snkrs.sku", "value": {"stringValue": f"DZ5485-{rnd.randrange(1000):03d}"}},
+                {"key": "snkrs.user_id", "value": {"stringValue": f"u{rnd.randrange(10**7):07d}"}},
+                {
+                    "key": "snkrs.region",
+                    "value": {"stringValue": rnd.choice(("us-east", "eu-west", "ap-south"))},
+                },
+                {"key": "snkrs.queue_position", "value": {"intValue": str(rnd.randrange(100000))}},
+                {"key": "snkrs.bot_score", "value": {"doubleValue": round(rnd.random(), 4)}},
+                {"key": "snkrs.cache_hit", "value": {"boolValue": rnd.random() < 0.7}},
+            ],
+            "status": {"code": 2, "message": "upstream timeout"} if error else {},
+        }
+        if error:
+            span["events"] = [
+                {
+                    "timeUnixNano": str(start + 1000),
+                    "name": "exception",
+                    "attributes": [
+                        {"key": "exception.type", "value": {"stringValue": "TimeoutError"}},
+                        {"key": "exception.message", "value": {"stringValue": "upstream timed out"}},
+                    ],
+                }
+            ]
+        by_service.setdefault(svc, []).append(span)
+    resource_spans = [
+        {
+            "resource": {
+                "attributes": [
+                    {"key": "service.name", "value": {"stringValue": svc}},
+                    {"key": "service.version", "value": {"stringValue": "2.4.1"}},
+                    {"key": "deployment.environment.name", "value": {"stringValue": "playground"}},
+                ]
+            },
+            "scopeSpans": [{"scope": {"name": f"snkrs.{svc}", "version": "1.0.0"}, "spans": spans}],
+        }
+        for svc, spans in by_service.items()
+    ]
+    return orjson.dumps({"resourceSpans": resource_spans})
+
+
+_AV = "Tuple(stringValue Nullable(String), intValue Nullable(String), doubleValue Nullable(Float64), " \
+      "boolValue Nullable(Bool))"  # fmt: skip
+_ATTRS = f"Array(Tuple(key String, value {_AV}))"
+_SPAN = (
+    f"Tuple(traceId String, spanId String, parentSpanId String, traceState String, name String, kind UInt8, "
+    f"startTimeUnixNano UInt64, endTimeUnixNano UInt64, attributes {_ATTRS}, "
+    f"events Array(Tuple(timeUnixNano UInt64, name String, attributes {_ATTRS})), "
+    f"links Array(Tuple(traceId String, spanId String, traceState String, attributes {_ATTRS})), "
+    f"status Tuple(code UInt8, message String))"
+)
+OTLP_SCHEMA = (
+    f"resourceSpans Array(Tuple(resource Tuple(attributes {_ATTRS}), "
+    f"scopeSpans Array(Tuple(scope Tuple(name String, version String), spans Array({_SPAN})))))"
+)
+
+
+def _as_map(attrs: str) -> str:
+    value = (
+        "multiIf(x.value.stringValue IS NOT NULL, assumeNotNull(x.value.stringValue), "
+        "x.value.intValue IS NOT NULL, assumeNotNull(x.value.intValue), "
+        "x.value.doubleValue IS NOT NULL, toString(assumeNotNull(x.value.doubleValue)), "
+        "x.value.boolValue IS NOT NULL, if(assumeNotNull(x.value.boolValue), 'true', 'false'), '')"
+    )
+    return f"mapFromArrays(arrayMap(x -> x.key, {attrs}), arrayMap(x -> {value}, {attrs}))"
+
+
+def native_sql(url: str) -> str:
+    return f"""
+INSERT INTO otel.otel_traces
+SELECT
+    fromUnixTimestamp64Nano(toInt64(sp.startTimeUnixNano)), lower(sp.traceId), lower(sp.spanId),
+    lower(sp.parentSpanId), sp.traceState, sp.name,
+    ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'][sp.kind + 1],
+    ifNull(arrayFirst(x -> x.key = 'service.name', rs.resource.attributes).value.stringValue, ''),
+    {_as_map("rs.resource.attributes")}, ss.scope.name, ss.scope.version, {_as_map("sp.attributes")},
+    sp.endTimeUnixNano - sp.startTimeUnixNano, ['Unset', 'Ok', 'Error'][sp.status.code + 1],
+    sp.status.message,
+    arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.timeUnixNano)), sp.events),
+    arrayMap(e -> e.name, sp.events),
+    arrayMap(e -> {_as_map("e.attributes")}, sp.events),
+    arrayMap(l -> lower(l.traceId), sp.links), arrayMap(l -> lower(l.spanId), sp.links),
+    arrayMap(l -> l.traceState, sp.links), arrayMap(l -> {_as_map("l.attributes")}, sp.links)
+FROM s3('{url}', 'bench', 'bench', 'JSONEachRow', '{OTLP_SCHEMA}')
+ARRAY JOIN resourceSpans AS rs
+ARRAY JOIN rs.scopeSpans AS ss
+ARRAY JOIN ss.spans AS sp
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--spans", type=int, default=200_000)
+    parser.add_argument("--spans-per-file", type=int, default=8192, help="the batch send_batch_size")
+    parser.add_argument("--gzip", action="store_true", help="gzip the files (s3uploader.compression: gzip)")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--parse-workers", type=int, default=LoaderSettings.model_fields["parse_workers"].default
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-s3-loader-") as tmp:
+        stack = start_local_stack(Path(tmp) / "data")
+        try:
+            run(stack, args)
+        finally:
+            stop_local_stack(stack)
+
+
+def run(stack, args: argparse.Namespace) -> None:
+    files = max(1, -(-args.spans // args.spans_per_file))  # at least --spans
+    suffix = ".json.gz" if args.gzip else ".json"
+    s3 = stack.s3()
+    total_bytes = 0
+    started = time.perf_counter()
+    for n in range(files):
+        body = collector_file(args.spans_per_file, seed=n)
+        total_bytes += len(body)
+        if args.gzip:
+            body = gzip.compress(body, compresslevel=6)
+        s3.put_object(Bucket=stack.bucket, Key=f"otel/bench/traces_{n:09d}{suffix}", Body=body)
+    spans = files * args.spans_per_file
+    print(f"uploaded {files} files, {spans} spans, {total_bytes / 1e6:.1f} MB of JSON "
+          f"in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+
+    client = stack.client()
+
+    def reset() -> None:
+        for table in ("otel.otel_traces", "otel.otel_traces_trace_id_ts", "otel.s3_loader_files"):
+            client.command(f"TRUNCATE TABLE {table}")
+
+    def count() -> int:
+        return client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0]
+
+    env = stack.env(LOADER_PARSE_WORKERS=str(args.parse_workers), S3_PREFIX="otel/bench")
+    settings = LoaderSettings(_env_file=None, **{k: v for k, v in env.items() if k.isupper()})
+    loader_times, native_times = [], []
+    for attempt in range(1, args.repeat + 1):
+        reset()
+        loader = Loader(settings)
+        try:
+            loader.books.check_tables()
+            warm = [
+                loader._parsers.submit(prepare, "warm.json", b"{}") for _ in range(max(1, args.parse_workers))
+            ]
+            [f.result() for f in warm]
+            t0 = time.perf_counter()
+            result = loader.run_pass()
+            loader_times.append(time.perf_counter() - t0)
+        finally:
+            loader.close()
+        assert result.spans == spans == count(), (result, count())
+        print(
+            f"run {attempt}: loader {spans / loader_times[-1]:,.0f} spans/s ({loader_times[-1]:.2f} s)",
+            flush=True,
+        )
+
+        reset()
+        url = f"{stack.s3_url}/{stack.bucket}/otel/bench/traces_*{suffix}"
+        t0 = time.perf_counter()
+        client.command(native_sql(url))
+        native_times.append(time.perf_counter() - t0)
+        assert count() == spans
+        print(
+            f"run {attempt}: native {spans / native_times[-1]:,.0f} spans/s ({native_times[-1]:.2f} s)",
+            flush=True,
+        )
+
+    loader_rate, native_rate = spans / min(loader_times), spans / min(native_times)
+    print(
+        f"RESULT spans={spans} files={files} gzip={int(args.gzip)} parse_workers={args.parse_workers} "
+        f"loader_spans_per_s={loader_rate:.0f} native_spans_per_s={native_rate:.0f} "
+        f"ratio={loader_rate / native_rate:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""ClickHouse side: the tables the loader needs, idempotent inserts, and otel.s3_loader_files."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from .documents import TABLES
+from .retrying import call_with_backoff, is_clickhouse_outage
+from .settings import LoaderSettings
+
+FILES_TABLE = "s3_loader_files"
+FILES_COLUMNS = (
+    "key",
+    "etag",
+    "size",
+    "last_modified",
+    "kind",
+    "status",
+    "rows",
+    "error",
+    "attempts",
+    "first_seen",
+    "loaded_at",
+    "updated_at",
+)
+DATA_TABLES = tuple(table for table, _ in TABLES.values())
+OTLP_TABLE = "s3_loader_otlp_traces"  # Null table + view doing the conversion in ClickHouse
+# How ClickHouse must read an OTLP JSON document so it accepts exactly what the OTLP JSON rules accept.
+OTLP_READ_SETTINGS = {
+    "input_format_json_read_numbers_as_strings": 0,
+    "input_format_json_read_bools_as_strings": 0,
+    "input_format_json_read_bools_as_numbers": 0,
+    "input_format_json_read_objects_as_strings": 0,
+    "input_format_skip_unknown_fields": 1,
+    "input_format_json_ignore_unknown_keys_in_named_tuple": 1,
+    "input_format_json_defaults_for_missing_elements_in_named_tuple": 1,
+    "input_format_null_as_default": 1,
+}
+
+
+class MissingTable(Exception):
+    """A table init-db.sql should have created is not there (or lacks what exactly-once needs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """The newest row of otel.s3_loader_files for one (key, etag)."""
+
+    key: str
+    etag: str
+    size: int
+    last_modified: datetime
+    kind: str
+    status: str  # loaded | failed | skipped
+    rows: int
+    error: str
+    attempts: int
+    first_seen: datetime
+    loaded_at: datetime | None
+    updated_at: datetime
+
+
+class ClickHouseBooks:
+    def __init__(self, settings: LoaderSettings, stop: threading.Event | None = None) -> None:
+        self.stop = stop
+        self.settings = settings
+        self.database = settings.database
+        self.bucket = settings.s3_bucket
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = self._call(self._connect)
+        return self._client
+
+    @property
+    def _max_wait(self) -> float:
+        return self.settings.max_outage_backoff
+
+    def _connect(self) -> Client:
+        s = self.settings
+        return clickhouse_connect.get_client(
+            host=s.clickhouse_host,
+            port=s.clickhouse_port,
+            username=s.clickhouse_user,
+            password=s.clickhouse_password,
+            autogenerate_session_id=False,
+            connect_timeout=5,
+            send_receive_timeout=300,
+            query_retries=0,
+        )
+
+    def _call(self, fn):
+        where = f"ClickHouse {self.settings.clickhouse_host}:{self.settings.clickhouse_port}"
+        return call_with_backoff(where, is_clickhouse_outage, fn, self._max_wait, self.stop)
+
+    def check_tables(self) -> None:
+        """Raise MissingTable naming the first table init-db.sql should have created but did not."""
+        needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE)
+        found = dict(
+            self._call(
+                lambda: (
+                    self.client.query(
+                        "SELECT name, engine_full FROM system.tables "
+                        "WHERE database = {db:String} AND name IN {names:Array(String)}",
+                        parameters={"db": self.database, "names": list(needed)},
+                    ).result_rows
+                )
+            )
+        )
+        for name in needed:
+            if name not in found:
+                raise MissingTable(f"table {self.database}.{name} does not exist: apply config/init-db.sql")
+        for name in DATA_TABLES:
+            if "non_replicated_deduplication_window" not in found[name]:
+                raise MissingTable(
+                    f"table {self.database}.{name} has no non_replicated_deduplication_window setting, "
+                    "which exactly-once loading needs: apply config/init-db.sql"
+                )
+
+    def insert_file(self, kind: str, token: str, payload: bytes) -> None:
+        """Insert one object's rows; its token makes a replay (after a crash, by a second loader) a no-op."""
+        table, columns = TABLES[kind]
+        self._call(
+            lambda: self.client.raw_insert(
+                f"{self.database}.{table}",
+                column_names=list(columns),
+                insert_block=payload,
+                settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
+                fmt="JSONCompactEachRow",
+            )
+        )
+
+    def insert_otlp(self, token: str, document: bytes) -> int:
+        """Stream a traces document for ClickHouse to convert; returns the rows ClickHouse says it wrote
+        (the document's one row plus what the views wrote)."""
+        summary = self._call(
+            lambda: self.client.raw_insert(
+                f"{self.database}.{OTLP_TABLE}",
+                insert_block=document,
+                settings={**OTLP_READ_SETTINGS, "insert_deduplication_token": token, "insert_deduplicate": 1},
+                fmt="JSONEachRow",
+            )
+        )
+        return summary.written_rows
+
+    def token(self, key: str, etag: str) -> str:
+        return f"s3-loader:{self.bucket}/{key}@{etag}"
+
+    def load_records(self) -> dict[tuple[str, str], FileRecord]:
+        rows = self._call(
+            lambda: (
+                self.client.query(
+                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL"
+                ).result_rows
+            )
+        )
+        return {(row[0], row[1]): FileRecord(*(_utc(v) for v in row)) for row in rows}
+
+    def record(self, records: list[FileRecord]) -> None:
+        if not records:
+            return
+        data = [[getattr(r, c) for c in FILES_COLUMNS] for r in records]
+        self._call(
+            lambda: self.client.insert(
+                f"{self.database}.{FILES_TABLE}", data, column_names=list(FILES_COLUMNS)
+            )
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value):
+    """clickhouse-connect returns naive datetimes in the server's zone; every stored time here is UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

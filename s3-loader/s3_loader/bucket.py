@@ -1,0 +1,86 @@
+"""The bucket, read-only: list objects oldest first (boto3 paginator) and download them."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from .retrying import call_with_backoff, is_s3_outage
+from .settings import LoaderSettings
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object:
+    key: str
+    etag: str
+    size: int
+    last_modified: datetime
+
+    @property
+    def is_metrics(self) -> bool:
+        """The awss3exporter names files <file_prefix>metrics_<unique>.json[.gz]."""
+        return "metrics_" in self.key.rsplit("/", 1)[-1]
+
+
+class ObjectVanished(Exception):
+    """The object was deleted between listing and download."""
+
+
+class Bucket:
+    def __init__(self, settings: LoaderSettings, stop: threading.Event | None = None) -> None:
+        self.stop = stop
+        self.name = settings.s3_bucket
+        self.prefix = settings.list_prefix
+        self.max_wait = settings.max_outage_backoff
+        self.where = f"S3 {settings.s3_endpoint_url or 'AWS'} bucket {self.name}"
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url or None,
+            region_name=settings.aws_region,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=settings.aws_secret_access_key,
+            config=botocore.config.Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+                max_pool_connections=max(10, settings.download_workers * 2),
+            ),
+        )
+
+    def list_objects(self) -> list[S3Object]:
+        """Every object under the prefix, oldest first (LastModified, then key)."""
+
+        def list_all() -> list[S3Object]:
+            found: list[S3Object] = []
+            paginator = self.client.get_paginator("list_objects_v2")
+            pages = paginator.paginate(Bucket=self.name, Prefix=self.prefix)
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    if item["Key"].endswith("/"):
+                        continue
+                    found.append(
+                        S3Object(item["Key"], item["ETag"].strip('"'), item["Size"], item["LastModified"])
+                    )
+            found.sort(key=lambda o: (o.last_modified, o.key))
+            return found
+
+        return call_with_backoff(self.where, is_s3_outage, list_all, self.max_wait, self.stop)
+
+    def download(self, obj: S3Object) -> bytes:
+        def get() -> bytes:
+            try:
+                response = self.client.get_object(Bucket=self.name, Key=obj.key, IfMatch=obj.etag)
+            except botocore.exceptions.ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in {"NoSuchKey", "404", "PreconditionFailed", "412"}:
+                    raise ObjectVanished(obj.key) from None
+                raise
+            return response["Body"].read()
+
+        return call_with_backoff(self.where, is_s3_outage, get, self.max_wait, self.stop)

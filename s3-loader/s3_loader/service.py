@@ -1,0 +1,75 @@
+"""Command line: `python -m s3_loader` polls forever, `--once` does one pass, `status` reports."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from .bookkeeping import MissingTable
+from .loader import Loader
+from .retrying import Stopped
+from .settings import LoaderSettings
+from .status import show_status
+
+log = logging.getLogger("s3_loader")
+
+EXIT_OK, EXIT_FAILED_FILES, EXIT_SETUP = 0, 1, 2
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m s3_loader", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=["run", "status"], default="run")
+    parser.add_argument("--once", action="store_true", help="load what is in the bucket now, then exit")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("botocore", "urllib3", "clickhouse_connect"):  # retries are logged once, by the loader
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    settings = LoaderSettings()
+    if args.command == "status":
+        try:
+            print(show_status(settings))
+        except MissingTable as exc:
+            log.error("%s", exc)
+            return EXIT_SETUP
+        return EXIT_OK
+
+    loader = Loader(settings)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: loader.stop.set())
+    try:
+        loader.books.check_tables()
+        log.info(
+            "loading s3://%s/%s into ClickHouse %s:%d (%s), %s",
+            settings.s3_bucket, settings.list_prefix, settings.clickhouse_host, settings.clickhouse_port,
+            settings.database, "one pass" if args.once else f"polling every {settings.poll_interval:g} s",
+        )  # fmt: skip
+        if not args.once:
+            loader.run_forever()
+            return EXIT_OK
+        result = loader.run_pass()
+        log.info(
+            "pass done: %d loaded, %d skipped, %d failed, %d spans, %d logs",
+            result.loaded, result.skipped, result.failed, result.spans, result.logs,
+        )  # fmt: skip
+        if result.failed_now:
+            log.error("%d file(s) failed: %s", len(result.failed_now), ", ".join(result.failed_now[:10]))
+            return EXIT_FAILED_FILES
+        return EXIT_OK
+    except MissingTable as exc:
+        log.error("%s", exc)
+        return EXIT_SETUP
+    except Stopped as exc:
+        log.warning("%s", exc)
+        return EXIT_FAILED_FILES if args.once else EXIT_OK
+    finally:
+        loader.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

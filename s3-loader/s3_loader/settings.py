@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LoaderSettings(BaseSettings):
+    """Shared names (CLICKHOUSE_*, S3_*, AWS_*) plus LOADER_* for the loader's own knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="LOADER_", env_file=".env", extra="ignore")
+
+    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
+    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
+    clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
+    clickhouse_password: str = Field("", validation_alias="CLICKHOUSE_PASSWORD")
+    s3_endpoint_url: str = Field("http://localhost:9002", validation_alias="S3_ENDPOINT_URL")
+    s3_bucket: str = Field("otel-data", validation_alias="S3_BUCKET")
+    s3_prefix: str = Field("otel", validation_alias="S3_PREFIX")
+    aws_region: str = Field("us-east-1", validation_alias="AWS_REGION")
+    # None: boto3's own credential chain (environment, profile, instance role) decides.
+    aws_access_key_id: str | None = Field(None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: str | None = Field(None, validation_alias="AWS_SECRET_ACCESS_KEY")
+
+    database: str = "otel"  # where otel_traces, otel_logs and s3_loader_files live
+    poll_interval: float = 5.0  # seconds between passes when there is nothing to load
+    batch_files: int = 16  # files per batch (one log line each); bounds memory
+    download_workers: int = 4  # threads downloading objects
+    parse_workers: int = 2  # processes decoding JSON into rows; 0 parses in the loader process
+    max_attempts: int = 5  # a failing file is tried at most this many times
+    retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
+    max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down
+
+    @property
+    def list_prefix(self) -> str:
+        prefix = self.s3_prefix.strip("/")
+        return f"{prefix}/" if prefix else ""

@@ -1,0 +1,255 @@
+"""The loader on the local stack (chDB endpoint + moto S3): golden files, bad inputs, exactly-once."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+from s3_loader.bookkeeping import ClickHouseBooks
+from s3_loader.documents import otlp_route, prepare
+from s3_loader.otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
+from s3_loader.settings import LoaderSettings
+
+GOLDEN = Path(__file__).parent / "golden"
+FAST = {"LOADER_PARSE_WORKERS": "0", "LOADER_POLL_INTERVAL": "0.2"}
+
+
+def select_expr(column: str) -> str:
+    """Read DateTime64 columns back as integer nanoseconds, like the expected rows."""
+    if column in ("Timestamp",):
+        return f"toUnixTimestamp64Nano({column})"
+    if column == "Events.Timestamp":
+        return f"arrayMap(t -> toUnixTimestamp64Nano(t), `{column}`)"
+    return f"`{column}`"
+
+
+def table_rows(stack, table: str, columns: tuple[str, ...], order: str) -> list[dict]:
+    query = f"SELECT {', '.join(select_expr(c) for c in columns)} FROM {table} ORDER BY {order}"
+    return [dict(zip(columns, row, strict=True)) for row in stack.client().query(query).result_rows]
+
+
+def assert_rows_equal(got: list[dict], expected: list[dict]) -> None:
+    assert len(got) == len(expected)
+    for n, (g, e) in enumerate(zip(got, expected, strict=True)):
+        for column in e:
+            assert g[column] == e[column], f"row {n} column {column}: {g[column]!r} != {e[column]!r}"
+
+
+def test_golden_files_load_column_by_column(stack, run_loader, unique_key, bucket_snapshot):
+    s3 = stack.s3()
+    traces = (GOLDEN / "traces_all_kinds.json").read_bytes()
+    uploads = {
+        unique_key("traces.json"): traces,
+        unique_key("logs.json.gz"): gzip.compress((GOLDEN / "logs_basic.json").read_bytes()),
+        unique_key("metrics.json"): b'{"resourceMetrics":[]}',
+        unique_key("traces.json"): b"{}",  # an empty document: loaded with 0 rows
+    }
+    for key, body in uploads.items():
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=body)
+    before = bucket_snapshot()
+
+    done = run_loader("--once", **FAST)
+    assert done.returncode == 0, done.stderr
+
+    expected = orjson.loads((GOLDEN / "traces_all_kinds.expected.json").read_bytes())
+    got = table_rows(stack, "otel.otel_traces", TRACE_COLUMNS, "Timestamp, SpanId")
+    assert_rows_equal(got, expected)
+    expected_logs = orjson.loads((GOLDEN / "logs_basic.expected.json").read_bytes())
+    assert_rows_equal(table_rows(stack, "otel.otel_logs", LOG_COLUMNS, "Timestamp"), expected_logs)
+
+    states = sorted(
+        stack.client().query("SELECT kind, status, rows FROM otel.s3_loader_files FINAL").result_rows
+    )
+    assert states == [
+        ("empty", "loaded", 0),
+        ("logs", "loaded", 3),
+        ("metrics", "skipped", 0),
+        ("traces", "loaded", 5),
+    ]
+    assert "batch: 4 files (3 loaded, 1 skipped, 0 failed), 5 spans, 3 logs" in done.stderr
+    assert bucket_snapshot() == before  # read-only: nothing written, moved or deleted
+
+    # A span loaded from S3 is indistinguishable from the same span exported directly into default.*
+    client = stack.client()
+    client.insert("default.otel_traces", trace_rows(orjson.loads(traces)), column_names=list(TRACE_COLUMNS))
+    columns = ", ".join(f"`{c}`" for c in TRACE_COLUMNS)
+    loaded, direct = (
+        f"SELECT {columns} FROM {table}" for table in ("otel.otel_traces", "default.otel_traces")
+    )
+    diff = client.query(f"SELECT count() FROM ({loaded} EXCEPT {direct})").result_rows
+    assert diff == [(0,)]
+
+    again = run_loader("--once", **FAST)  # nothing left to do, nothing duplicated
+    assert again.returncode == 0, again.stderr
+    assert stack.client().query("SELECT count() FROM otel.otel_traces").result_rows == [(5,)]
+
+
+def test_bad_inputs_fail_with_one_line_reasons_and_bounded_retries(stack, run_loader, unique_key, trace_doc):
+    s3 = stack.s3()
+    bad = {
+        "malformed.json": (b'{"resourceSpans": [', "malformed JSON"),
+        "truncated.json.gz": (gzip.compress(orjson.dumps(trace_doc(50)))[:200], "bad gzip"),
+        "shape.json": (b"[1, 2]", "document must be a JSON object"),
+        "listshape.json": (b'{"resourceSpans": {"a": 1}}', "resourceSpans must be a list"),
+        "badid.json": (
+            orjson.dumps(trace_doc(3)).replace(b'"traceId":"', b'"traceId":"xx', 1),
+            "traceId must be 32 hex digits",
+        ),
+        "badtime.json": (
+            orjson.dumps(trace_doc(3)).replace(b'"startTimeUnixNano":"', b'"startTimeUnixNano":"-', 1),
+            "startTimeUnixNano must be an unsigned 64-bit integer",
+        ),
+    }
+    keys = {}
+    for name, (body, _) in bad.items():
+        keys[name] = unique_key("traces_" + name)
+        s3.put_object(Bucket=stack.bucket, Key=keys[name], Body=body)
+    s3.put_object(
+        Bucket=stack.bucket, Key=unique_key("traces.json"), Body=orjson.dumps(trace_doc(40, seed=1))
+    )
+
+    env = FAST | {"LOADER_MAX_ATTEMPTS": "2", "LOADER_RETRY_BACKOFF": "0"}
+    for attempt in (1, 2, 3):
+        done = run_loader("--once", **env)
+        assert done.returncode == 1, done.stderr  # a failed file makes --once exit 1
+        rows = (
+            stack.client()
+            .query(
+                "SELECT key, status, attempts, error FROM otel.s3_loader_files FINAL WHERE status = 'failed'"
+            )
+            .result_rows
+        )
+        by_key = {row[0]: row for row in rows}
+        for name, (_, reason) in bad.items():
+            _, _, attempts, error = by_key[keys[name]]
+            assert reason in error and "\n" not in error
+            assert attempts == min(attempt, 2)  # retried at most LOADER_MAX_ATTEMPTS times
+    assert stack.client().query("SELECT count() FROM otel.otel_traces").result_rows == [
+        (40,)
+    ]  # no half-loads
+
+    status = run_loader("status", **env)
+    assert status.returncode == 0, status.stderr
+    assert "loaded          1 files          40 spans" in status.stdout
+    assert "failed          6 files" in status.stdout
+    assert "2/2 gave up: malformed JSON" in status.stdout
+
+
+@pytest.mark.parametrize("route", ["otlp", "rows"])
+def test_replay_after_crash_between_insert_and_bookkeeping_is_a_no_op(
+    stack, run_loader, unique_key, trace_doc, route
+):
+    """The crash window made deterministic: the insert happened, the bookkeeping row did not. Both routes:
+    a plain document converted by ClickHouse ("otlp"), and one with an array value ("rows", otlp_rows)."""
+    doc = trace_doc(25, seed=7)
+    if route == "rows":
+        attrs = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
+        attrs.append({"key": "tags", "value": {"arrayValue": {"values": [{"stringValue": "hyped"}]}}})
+    key, body = unique_key("traces.json"), orjson.dumps(doc)
+    etag = stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=body)["ETag"].strip('"')
+    settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
+    books = ClickHouseBooks(settings)
+    prepared = otlp_route(key, body) or prepare(key, body)
+    assert prepared.route == route
+    if route == "otlp":
+        books.insert_otlp(books.token(key, etag), prepared.payload)
+    else:
+        books.insert_file("traces", books.token(key, etag), prepared.payload)
+    books.close()
+    count = "SELECT count() FROM otel.otel_traces"
+    assert stack.client().query(count).result_rows == [(25,)]
+
+    done = run_loader("--once", **FAST)
+    assert done.returncode == 0, done.stderr
+    assert stack.client().query(count).result_rows == [(25,)]
+    assert stack.client().query("SELECT count() FROM otel.otel_traces_trace_id_ts").result_rows == [(25,)]
+    assert stack.client().query(
+        "SELECT status, rows FROM otel.s3_loader_files FINAL WHERE key = {k:String}", parameters={"k": key}
+    ).result_rows == [("loaded", 25)]
+
+
+def test_missing_table_exits_naming_it(stack, run_loader):
+    done = run_loader("--once", LOADER_DATABASE="no_such_db", **FAST)
+    assert done.returncode == 2
+    assert "table no_such_db.otel_traces does not exist" in done.stderr
+
+
+SCALAR_DOC = {
+    "resourceSpans": [
+        {
+            "resource": {
+                "attributes": [
+                    {"key": "service.name", "value": {"stringValue": "launch"}},
+                    {"key": "host.cores", "value": {"intValue": 8}},
+                    {"key": "empty", "value": {}},
+                ]
+            },
+            "scopeSpans": [
+                {
+                    "scope": {"name": "snkrs.launch", "version": "3.1"},
+                    "spans": [
+                        {
+                            "traceId": "5B8EFFF798038103D269B633813FC60C",
+                            "spanId": "EEE19B7EC3C1B174",
+                            "parentSpanId": "0000000000000000",
+                            "traceState": "k=v",
+                            "name": "POST /launch/entries",
+                            "kind": 9,
+                            "startTimeUnixNano": "4102444800123456789",
+                            "endTimeUnixNano": 4102444800223456789,
+                            "futureField": {"ignored": [1, 2]},
+                            "attributes": [
+                                {"key": "d_int", "value": {"doubleValue": 100}},
+                                {"key": "d_big", "value": {"doubleValue": 1e21}},
+                                {"key": "d_small", "value": {"doubleValue": 1e-7}},
+                                {"key": "d_str", "value": {"doubleValue": "2.5"}},
+                                {"key": "d_neg0", "value": {"doubleValue": -0.0}},
+                                {"key": "i_str", "value": {"intValue": "-0042"}},
+                                {"key": "i_num", "value": {"intValue": 9007199254740993}},
+                                {"key": "b", "value": {"boolValue": False}},
+                                {"key": "s", "value": {"stringValue": "<b>&</b> ünïcode"}},
+                            ],
+                            "events": [
+                                {
+                                    "timeUnixNano": "4102444800123456790",
+                                    "name": "queued",
+                                    "attributes": [{"key": "pos", "value": {"intValue": "12"}}],
+                                },
+                                {"name": "no time"},
+                            ],
+                            "links": [
+                                {"traceId": "00000000000000000000000000000000", "spanId": "AAAAAAAAAAAAAAAA"},
+                                {"traceId": "0AF7651916CD43DD8448EB211C80319C", "traceState": "t=1"},
+                            ],
+                            "status": {"code": 7, "message": "odd"},
+                        },
+                        {
+                            "traceId": "0af7651916cd43dd8448eb211c80319c",
+                            "startTimeUnixNano": "4102444801000000000",
+                        },
+                    ],
+                }
+            ],
+        },
+        {"scopeSpans": [{"spans": [{"name": "no resource", "startTimeUnixNano": "4102444802000000000"}]}]},
+    ]
+}
+
+
+def test_clickhouse_conversion_equals_otlp_rows(stack, run_loader, unique_key):
+    """The "otlp" route (ClickHouse converts the document) writes exactly the rows otlp_rows builds."""
+    key, body = unique_key("traces.json"), orjson.dumps(SCALAR_DOC)
+    assert otlp_route(key, body).route == "otlp"
+    stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=body)
+    done = run_loader("--once", **FAST)
+    assert done.returncode == 0, done.stderr
+    assert "using otlp_rows" not in done.stderr  # ClickHouse did the conversion itself
+
+    client = stack.client()
+    client.insert("default.otel_traces", trace_rows(SCALAR_DOC), column_names=list(TRACE_COLUMNS))
+    loaded = table_rows(stack, "otel.otel_traces", TRACE_COLUMNS, "Timestamp")
+    direct = table_rows(stack, "default.otel_traces", TRACE_COLUMNS, "Timestamp")
+    assert len(loaded) == 3
+    assert_rows_equal(loaded, direct)
