@@ -42,8 +42,6 @@ from enricher.span_text import SpanFields, span_text  # noqa: E402
 from enricher.store import Store  # noqa: E402
 from local_stack.otlp_json import traces_to_json  # noqa: E402
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult  # noqa: E402
-from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult  # noqa: E402
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: E402
 from s3_loader.otlp_rows import TRACE_COLUMNS, trace_rows  # noqa: E402
 from snkrs_generator import Exporters, run  # noqa: E402
@@ -66,35 +64,13 @@ class RowsExporter(SpanExporter):
         pass
 
 
-class NullLogExporter(LogRecordExporter):
-    def export(self, batch) -> LogRecordExportResult:
-        return LogRecordExportResult.SUCCESS
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        pass
-
-
-class NullMetricExporter(MetricExporter):
-    def export(self, metrics_data, timeout_millis: float = 10_000, **kwargs) -> MetricExportResult:
-        return MetricExportResult.SUCCESS
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return True
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs) -> None:
-        pass
-
-
 def generator_rows(target: int, seed: int, time_scale: float) -> list[list]:
     """Rows of at least `target` spans from compressed drop cycles."""
     exporter = RowsExporter()
     cycles = 0
     while len(exporter.rows) < target:
         settings = GeneratorSettings(_env_file=None, seed=seed + cycles, cycles=1, time_scale=time_scale)
-        run(settings, Exporters(exporter, NullLogExporter(), NullMetricExporter()))
+        run(settings, Exporters(spans=exporter))  # logs and metrics are discarded
         cycles += 1
         print(f"generator: {cycles} drop cycle(s), {len(exporter.rows):,} spans", flush=True)
     return exporter.rows
