@@ -78,14 +78,135 @@ benchmark NAME *ARGS: setup
 local-stack *ARGS: setup
     {{py}} -m local_stack {{ARGS}}
 
+# run one SQL query against whichever stack answers on :8123 (`just sql "SELECT count() FROM otel.otel_traces"`)
+sql QUERY:
+    @curl -sS --fail-with-body -u "${CLICKHOUSE_USER:-default}:${CLICKHOUSE_PASSWORD:-}" \
+        "http://${CLICKHOUSE_HOST:-localhost}:${CLICKHOUSE_PORT:-8123}/?default_format=PrettyCompactMonoBlock" \
+        --data-binary {{quote(QUERY)}}
+
+# ---------------------------------------------------------------------------------------------
+# The Docker Compose stack (docker-compose.yaml)
+# ---------------------------------------------------------------------------------------------
+
+# start the Docker stack (creates .env from .env.example when missing), then print the URLs and the HyperDX login
+up:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -f .env ]; then
+        cp .env.example .env
+        echo "up: created .env from .env.example (playground credentials; edit it to change them)"
+    fi
+    docker compose up -d --build --remove-orphans
+    echo "up: waiting for HyperDX and its first user (the first start pulls images and takes a few minutes)..."
+    if ! docker compose wait hyperdx-init >/dev/null; then
+        docker compose logs --no-log-prefix hyperdx-init
+        echo "up: hyperdx-init failed (see above); the rest of the stack is running: just logs" >&2
+        exit 1
+    fi
+    env_value() { grep -E "^$1=" .env | tail -n 1 | cut -d= -f2-; }
+    echo
+    echo "  HyperDX        http://localhost:8080   login: $(env_value HYPERDX_USER_EMAIL) / $(env_value HYPERDX_USER_PASSWORD)"
+    echo "  OTLP           grpc localhost:4317, http http://localhost:4318"
+    echo "  ClickHouse     http://localhost:8123   (user default)"
+    echo "  MinIO console  http://localhost:9001   login: $(env_value MINIO_ROOT_USER) / $(env_value MINIO_ROOT_PASSWORD)"
+    echo
+    echo "  Next: just bench (row counts, rates, S3 loss check) · just minio-ls · just logs"
+
+# stop and remove the stack's containers (data volumes are kept; `just reset` deletes them)
+down:
+    docker compose --profile agent down --remove-orphans
+
+# follow the logs of the stack, or of the named services (e.g. `just logs otel-collector`)
+logs *SERVICES:
+    docker compose logs -f --tail=100 {{SERVICES}}
+
+# stop the stack's containers without removing them
+stop:
+    docker compose stop
+
+# start the stopped containers again
+start:
+    docker compose start
+
+# restart the stack, or the named services
+restart *SERVICES:
+    docker compose restart {{SERVICES}}
+
+# follow the s3-loader's logs
+loader-logs:
+    docker compose logs -f --tail=200 s3-loader
+
+# follow the embedding-enricher's logs
+enricher-logs:
+    docker compose logs -f --tail=200 embedding-enricher
+
+# row counts, rows/s over the last 60 s and the direct-vs-S3 span gap, for whichever stack is on :8123
+bench *ARGS: setup
+    {{py}} -m local_stack.bench {{ARGS}}
+
+# list the newest objects of the bucket on :9002 and a count per signal (either stack; read-only credentials)
+minio-ls *ARGS: setup
+    {{py}} -m local_stack.minio_ls {{ARGS}}
+
+# run N otel-collector replicas behind the otel-gateway (e.g. `just scale-collector 3`)
+scale-collector N:
+    docker compose up -d --no-recreate --scale otel-collector={{N}} otel-collector
+    @echo "scale-collector: {{N}} replica(s); otel-gateway picks them up within 5 s"
+
+# delete the stack AND its data: ClickHouse tables, the bucket, HyperDX users (asks first)
+[confirm("reset: delete every container and volume of the Docker stack (ClickHouse data, bucket, HyperDX users)? [y/N]")]
+reset:
+    docker compose --profile agent down -v --remove-orphans
+    @echo "reset: done; \`just up\` starts from scratch"
+
 # section:recipes-compose
+
+# simulate SNKRS drops into whichever stack is up (OTLP :4318): `just generate --once --time-scale 10`, --seed, --cycles
+generate *ARGS: setup
+    {{py}} -m snkrs_generator {{ARGS}}
+
+# run every business question of event-generator/snkrs_queries.sql against ClickHouse (`--name funnel`: just one)
+snkrs-queries *ARGS: setup
+    {{py}} -m snkrs_generator.queries {{ARGS}}
 
 # section:recipes-generator
 
+# load the bucket's OTLP JSON files into otel.otel_traces / otel.otel_logs, forever (`just loader --once`: one pass)
+loader *ARGS: setup
+    {{py}} -m s3_loader {{ARGS}}
+
+# the S3 loader's bookkeeping: loaded / failed / skipped / pending files, rows, and why each failed file failed
+loader-status: setup
+    {{py}} -m s3_loader status
+
 # section:recipes-loader
+
+# embed the spans of otel.otel_traces into otel.otel_traces_enriched, forever (`just enricher --once`: catch up, exit)
+enricher *ARGS: setup
+    {{py}} -m enricher {{ARGS}}
+
+# the enricher's progress: enriched and pending rows, watermark, lag, cache hit rate, spans/s (either stack)
+enrichment-status: setup
+    {{py}} -m enricher.status
 
 # section:recipes-enricher
 
+# The agent reads ClickHouse as the read-only `agent` user (password: CLICKHOUSE_AGENT_PASSWORD in .env).
+# ask Claude about the traces: `just agent` opens a session; `just agent "question" [--json]` answers once
+[positional-arguments]
+agent *ARGS: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export AGENT_CLICKHOUSE_USER="${AGENT_CLICKHOUSE_USER:-agent}"
+    export AGENT_CLICKHOUSE_PASSWORD="${AGENT_CLICKHOUSE_PASSWORD:-${CLICKHOUSE_AGENT_PASSWORD:-}}"
+    if [ "$#" -eq 0 ]; then exec "{{py}}" -m trace_agent; fi
+    exec "{{py}}" -m trace_agent ask "$@"
+
 # section:recipes-agent
+
+# the whole pipeline without Docker: local stack (ClickHouse endpoint, S3, OTLP receiver on 4317/4318), then the
+# generator, loader and enricher as supervised processes (Procfile); Ctrl-C stops them all cleanly
+local *ARGS: setup
+    {{py}} -m local_stack.supervise {{ARGS}}
 
 # section:recipes-local

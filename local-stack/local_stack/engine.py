@@ -103,6 +103,11 @@ class Engine:
                 if isinstance(request, Insert):
                     return self._insert(conn, request)
                 return self._query(conn, request, params)
+            except ClickHouseError as exc:
+                # chDB runs everything as its one internal user; name the user who asked, as the server would
+                raise ClickHouseError(
+                    str(exc).replace("DB::Exception: default: ", f"DB::Exception: {user.name}: ", 1), exc.code
+                ) from None
             finally:
                 for statement in undo:
                     with contextlib.suppress(ClickHouseError):

@@ -263,13 +263,14 @@ def test_readonly_user_cannot_write(stack: StackHandle, sql: str):
 
 def test_readonly_user_over_basic_auth_cannot_insert_rows(stack: StackHandle):
     token = base64.b64encode(b"agent:").decode()
-    status, headers, _ = http(
+    status, headers, body = http(
         stack,
         "/?query=INSERT+INTO+default.otel_traces+FORMAT+JSONEachRow",
         b'{"TraceId":"evil"}\n',
         {"Authorization": f"Basic {token}"},
     )
     assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "164"
+    assert b"DB::Exception: agent: Cannot execute query in readonly mode" in body
     assert stack.client().query("SELECT count() FROM default.otel_traces").result_rows == [(0,)]
 
 
