@@ -37,6 +37,16 @@ class StackHandle:
     bucket: str = "otel-data"
     region: str = "us-east-1"
     extra_env: dict[str, str] = field(default_factory=dict)
+    otlp_grpc_port: int = field(default_factory=free_port)  # the OTLP receiver (the collector stand-in)
+    otlp_http_port: int = field(default_factory=free_port)
+
+    @property
+    def otlp_http_url(self) -> str:
+        return f"http://{self.host}:{self.otlp_http_port}"
+
+    @property
+    def otlp_grpc_endpoint(self) -> str:
+        return f"{self.host}:{self.otlp_grpc_port}"
 
     @property
     def clickhouse_url(self) -> str:
@@ -59,6 +69,8 @@ class StackHandle:
             AWS_ACCESS_KEY_ID="test",
             AWS_SECRET_ACCESS_KEY="test",
             AWS_REGION=self.region,
+            OTEL_EXPORTER_OTLP_ENDPOINT=self.otlp_http_url,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)
@@ -110,6 +122,8 @@ def start_local_stack(data_dir: Path, timeout: float = 120.0) -> StackHandle:
                 "--clickhouse-port", str(handle.clickhouse_port),
                 "--s3-port", str(handle.s3_port),
                 "--data-dir", str(data_dir),
+                "--otlp-grpc-port", str(handle.otlp_grpc_port),
+                "--otlp-http-port", str(handle.otlp_http_port),
             ],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
         )  # fmt: skip
@@ -120,6 +134,7 @@ def start_local_stack(data_dir: Path, timeout: float = 120.0) -> StackHandle:
         try:
             urllib.request.urlopen(f"{handle.clickhouse_url}/ping", timeout=1).read()
             urllib.request.urlopen(handle.s3_url, timeout=1).read()
+            socket.create_connection((handle.host, handle.otlp_http_port), timeout=1).close()
             return handle
         except OSError:
             time.sleep(0.2)

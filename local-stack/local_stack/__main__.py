@@ -6,6 +6,7 @@ import logging
 import signal
 from pathlib import Path
 
+from .otlp_receiver import OtlpOptions
 from .settings import LocalStackSettings, SharedNames
 from .stack import LocalStack
 
@@ -19,11 +20,41 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=defaults.data_dir)
     parser.add_argument("--bucket", default=shared.s3_bucket)
     parser.add_argument("--region", default=shared.aws_region)
+    otlp = parser.add_argument_group("OTLP receiver (the collector stand-in)")
+    otlp.add_argument("--otlp-grpc-port", type=int, default=defaults.otlp_grpc_port)
+    otlp.add_argument("--otlp-http-port", type=int, default=defaults.otlp_http_port)
+    otlp.add_argument(
+        "--no-otlp",
+        dest="otlp",
+        action="store_false",
+        default=defaults.otlp,
+        help="do not start the receiver",
+    )
+    otlp.add_argument("--otlp-send-batch-size", type=int, default=defaults.otlp_send_batch_size)
+    otlp.add_argument("--otlp-batch-timeout", type=float, default=defaults.otlp_batch_timeout, help="seconds")
+    otlp.add_argument("--s3-prefix", default=shared.s3_prefix)
+    otlp.add_argument("--s3-compression", choices=("none", "gzip"), default=defaults.otlp_s3_compression)
     return parser.parse_args()
 
 
+def otlp_options(args: argparse.Namespace) -> OtlpOptions | None:
+    if not args.otlp:
+        return None
+    return OtlpOptions(
+        grpc_port=args.otlp_grpc_port,
+        http_port=args.otlp_http_port,
+        send_batch_size=args.otlp_send_batch_size,
+        batch_timeout=args.otlp_batch_timeout,
+        s3_prefix=args.s3_prefix,
+        s3_compression=args.s3_compression,
+    )
+
+
 async def serve(args: argparse.Namespace) -> None:
-    stack = LocalStack(args.host, args.clickhouse_port, args.s3_port, args.data_dir, args.bucket, args.region)
+    stack = LocalStack(
+        args.host, args.clickhouse_port, args.s3_port, args.data_dir, args.bucket, args.region,
+        otlp=otlp_options(args),
+    )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,6 +13,15 @@ class LocalStackSettings(BaseSettings):
     clickhouse_port: int = 8123
     s3_port: int = 9002
     data_dir: Path = Path(".local")
+    # The OTLP receiver standing in for the collector (same ports as the Docker stack's collector).
+    otlp: bool = True
+    otlp_grpc_port: int = 4317
+    otlp_http_port: int = 4318
+    otlp_send_batch_size: int = (
+        8192  # the batch processor's send_batch_size (spans, log records, data points)
+    )
+    otlp_batch_timeout: float = 0.2  # seconds; the batch processor's timeout
+    otlp_s3_compression: Literal["none", "gzip"] = "none"
 
 
 class SharedNames(BaseSettings):
@@ -20,4 +30,5 @@ class SharedNames(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     s3_bucket: str = "otel-data"
+    s3_prefix: str = "otel"
     aws_region: str = "us-east-1"

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .clickhouse_http import ClickHouseHTTP
 from .engine import Engine
+from .otlp_receiver import OtlpOptions, OtlpReceiver
 from .paths import INIT_SQL, USERS_XML
 from .s3_server import S3Server
 from .users import load_users
@@ -47,10 +48,14 @@ class LocalStack:
     region: str
     init_sql: Path = INIT_SQL
     users_xml: Path = USERS_XML
+    otlp: OtlpOptions | None = None  # None: no OTLP receiver
 
     async def start(self) -> None:
         ensure_free(self.host, self.clickhouse_port, "--clickhouse-port")
         ensure_free(self.host, self.s3_port, "--s3-port")
+        if self.otlp:
+            ensure_free(self.host, self.otlp.grpc_port, "--otlp-grpc-port")
+            ensure_free(self.host, self.otlp.http_port, "--otlp-http-port")
         self.engine = Engine(self.data_dir / "clickhouse")
         statements = self.engine.run_script(self.init_sql.read_text())
         log.info("clickhouse: applied %s (%d statements)", self.init_sql.name, statements)
@@ -66,13 +71,32 @@ class LocalStack:
         self.s3 = S3Server(self.host, self.s3_port, self.bucket, self.region)
         self.s3.start()
         print(f"s3          {self.s3.url}  (bucket {self.bucket}, in memory)", flush=True)
+        if self.otlp:
+            await self._start_otlp(self.otlp)
+
+    async def _start_otlp(self, otlp: OtlpOptions) -> None:
+        self.receiver = OtlpReceiver(
+            self.host, otlp, self.clickhouse_port, self.s3.url, self.bucket, self.region
+        )
+        await self.receiver.start()
+        batching = f"batch {otlp.send_batch_size} items / {otlp.batch_timeout:g} s"
+        sinks = f"s3://{self.bucket}/{otlp.s3_prefix}/ ({otlp.s3_compression}) + default.otel_*"
+        print(f"otlp grpc   {self.receiver.grpc_endpoint}  ({batching} → {sinks})", flush=True)
+        print(
+            f"otlp http   {self.receiver.http_url}  (/v1/traces /v1/logs /v1/metrics, protobuf or JSON)",
+            flush=True,
+        )
 
     async def stop(self) -> None:
-        for step in (self._stop_http, self._stop_s3):
+        for step in (self._stop_otlp, self._stop_http, self._stop_s3):
             try:
                 await step()
             except Exception as exc:  # keep stopping the rest
                 log.warning("stop: %s", exc)
+
+    async def _stop_otlp(self) -> None:
+        if hasattr(self, "receiver"):
+            await self.receiver.stop()
 
     async def _stop_http(self) -> None:
         if hasattr(self, "_runner"):

@@ -1,0 +1,307 @@
+"""Decode and screen OTLP export requests: protobuf or JSON bodies in, validated request messages out.
+
+Pure functions. A body that cannot be decoded is a `BadPayload` (HTTP 400 / gRPC INVALID_ARGUMENT, with its
+reason). Items a decodable request carries but that no exporter could store (ids of the wrong length or
+all zero) are taken out and counted, so the receiver can answer with OTLP partial success.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import orjson
+from google.protobuf.json_format import ParseDict, ParseError
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from . import otlp_json
+
+
+class BadPayload(ValueError):
+    """The request body is not a valid OTLP export request; the message says why."""
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    name: str  # traces | logs | metrics (also the S3 file prefix and the URL path)
+    request: type[Message]
+    response: type[Message]
+    partial: type[Message]
+    rejected_field: str  # rejected_spans | rejected_log_records | rejected_data_points
+    to_json: Any
+
+
+class Signal(Enum):
+    TRACES = SignalSpec(
+        "traces",
+        trace_service_pb2.ExportTraceServiceRequest,
+        trace_service_pb2.ExportTraceServiceResponse,
+        trace_service_pb2.ExportTracePartialSuccess,
+        "rejected_spans",
+        otlp_json.traces_to_json,
+    )
+    LOGS = SignalSpec(
+        "logs",
+        logs_service_pb2.ExportLogsServiceRequest,
+        logs_service_pb2.ExportLogsServiceResponse,
+        logs_service_pb2.ExportLogsPartialSuccess,
+        "rejected_log_records",
+        otlp_json.logs_to_json,
+    )
+    METRICS = SignalSpec(
+        "metrics",
+        metrics_service_pb2.ExportMetricsServiceRequest,
+        metrics_service_pb2.ExportMetricsServiceResponse,
+        metrics_service_pb2.ExportMetricsPartialSuccess,
+        "rejected_data_points",
+        otlp_json.metrics_to_json,
+    )
+
+    @property
+    def spec(self) -> SignalSpec:
+        return self.value
+
+
+# ---------------------------------------------------------------------------------------------
+# decoding
+# ---------------------------------------------------------------------------------------------
+
+
+def decode_protobuf(signal: Signal, body: bytes) -> Message:
+    try:
+        return signal.spec.request.FromString(body)
+    except DecodeError as exc:
+        raise BadPayload(f"body is not a protobuf {signal.spec.request.DESCRIPTOR.name}: {exc}") from None
+
+
+def decode_json(signal: Signal, body: bytes) -> Message:
+    """OTLP/JSON: proto3 JSON with hex ids and enums as ints or names; unknown fields are ignored."""
+    try:
+        doc = orjson.loads(body) if body.strip() else {}
+    except orjson.JSONDecodeError as exc:
+        raise BadPayload(f"body is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise BadPayload(f"body must be a JSON object, not {type(doc).__name__}")
+    _hex_ids_to_base64(signal, doc)
+    try:
+        return ParseDict(doc, signal.spec.request(), ignore_unknown_fields=True)
+    except ParseError as exc:
+        raise BadPayload(f"not an OTLP {signal.spec.name} request: {exc}") from None
+
+
+_ID_KEYS = ("traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id")
+
+
+def _fix_ids(item: Any, where: str) -> None:
+    if not isinstance(item, dict):
+        return
+    for key in _ID_KEYS:
+        value = item.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadPayload(f"{where}.{key}: must be a hex string")
+        try:
+            item[key] = base64.b64encode(bytes.fromhex(value)).decode()
+        except ValueError:
+            raise BadPayload(f"{where}.{key}: {value[:40]!r} is not a hex string") from None
+
+
+def _list(parent: Any, *keys: str) -> list:
+    if not isinstance(parent, dict):
+        return []
+    for key in keys:
+        value = parent.get(key)
+        if isinstance(value, list):
+            return value
+    return []
+
+
+def _hex_ids_to_base64(signal: Signal, doc: dict) -> None:
+    """The proto3 JSON mapping wants bytes as base64; OTLP/JSON sends ids as hex. Rewrite them in place."""
+    resource_key, scope_key, item_key = {
+        Signal.TRACES: (("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"), ("spans",)),
+        Signal.LOGS: (
+            ("resourceLogs", "resource_logs"),
+            ("scopeLogs", "scope_logs"),
+            ("logRecords", "log_records"),
+        ),
+        Signal.METRICS: (
+            ("resourceMetrics", "resource_metrics"),
+            ("scopeMetrics", "scope_metrics"),
+            ("metrics",),
+        ),
+    }[signal]
+    for r, res in enumerate(_list(doc, *resource_key)):
+        for s, scoped in enumerate(_list(res, *scope_key)):
+            for i, item in enumerate(_list(scoped, *item_key)):
+                where = f"{resource_key[0]}[{r}].{scope_key[0]}[{s}].{item_key[0]}[{i}]"
+                if signal is Signal.METRICS:
+                    _fix_exemplar_ids(item, where)
+                    continue
+                _fix_ids(item, where)
+                for k, link in enumerate(_list(item, "links")):
+                    _fix_ids(link, f"{where}.links[{k}]")
+
+
+def _fix_exemplar_ids(metric: Any, where: str) -> None:
+    if not isinstance(metric, dict):
+        return
+    for kind in ("gauge", "sum", "histogram", "exponentialHistogram", "exponential_histogram"):
+        for p, point in enumerate(_list(metric.get(kind), "dataPoints", "data_points")):
+            for e, exemplar in enumerate(_list(point, "exemplars")):
+                _fix_ids(exemplar, f"{where}.{kind}.dataPoints[{p}].exemplars[{e}]")
+
+
+# ---------------------------------------------------------------------------------------------
+# screening: what the exporters cannot store is rejected, the rest goes on
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Screened:
+    accepted: int
+    rejected: int
+    reason: str = ""
+
+
+def _bad_id(value: bytes, size: int, required: bool) -> str:
+    if not value:
+        return f"missing (must be {size} bytes)" if required else ""
+    if len(value) != size:
+        return f"{len(value)} bytes (must be {size})"
+    if required and value == bytes(size):
+        return "all zero"
+    return ""
+
+
+_MAX_TIME = (1 << 63) - 1  # DateTime64(9) ends here
+
+
+def _time_problem(*times: int) -> str:
+    return "timestamp beyond 2262-04-11 (DateTime64(9) range)" if max(times) > _MAX_TIME else ""
+
+
+def _span_problem(span) -> str:
+    for field, size, required in (
+        ("trace_id", 16, True),
+        ("span_id", 8, True),
+        ("parent_span_id", 8, False),
+    ):
+        problem = _bad_id(getattr(span, field), size, required)
+        if problem:
+            return f"{field} {problem}"
+    problem = _time_problem(
+        span.start_time_unix_nano, span.end_time_unix_nano, 0, *(e.time_unix_nano for e in span.events)
+    )
+    if problem:
+        return problem
+    for link in span.links:
+        problem = _bad_id(link.trace_id, 16, True) or _bad_id(link.span_id, 8, True)
+        if problem:
+            return f"link id {problem}"
+    return ""
+
+
+def _log_problem(record) -> str:
+    problem = _time_problem(record.time_unix_nano, record.observed_time_unix_nano)
+    if problem:
+        return problem
+    problem = _bad_id(record.trace_id, 16, False)
+    if problem:
+        return f"trace_id {problem}"
+    problem = _bad_id(record.span_id, 8, False)
+    return f"span_id {problem}" if problem else ""
+
+
+def _exemplars_problem(point) -> str:
+    for exemplar in point.exemplars:
+        problem = _bad_id(exemplar.trace_id, 16, False) or _bad_id(exemplar.span_id, 8, False)
+        if problem:
+            return f"exemplar id {problem}"
+    return ""
+
+
+def _point_problem(point) -> str:
+    problem = _time_problem(point.start_time_unix_nano, point.time_unix_nano)
+    if problem:
+        return problem
+    return _exemplars_problem(point) if hasattr(point, "exemplars") else ""
+
+
+def screen(signal: Signal, request: Message) -> Screened:
+    """Remove, in place, the items no exporter could store; count what is left and what went."""
+    if signal is Signal.TRACES:
+        return _screen_items(request.resource_spans, "scope_spans", "spans", _span_problem)
+    if signal is Signal.LOGS:
+        return _screen_items(request.resource_logs, "scope_logs", "log_records", _log_problem)
+    return _screen_metrics(request)
+
+
+def _screen_items(resources, scope_field: str, item_field: str, problem_of) -> Screened:
+    accepted, rejected, reason = 0, 0, ""
+    for res in resources:
+        for scoped in getattr(res, scope_field):
+            items = getattr(scoped, item_field)
+            keep = []
+            for item in items:
+                problem = problem_of(item)
+                if problem:
+                    rejected += 1
+                    reason = reason or problem
+                else:
+                    keep.append(item)
+            if len(keep) != len(items):
+                kept = [type(item)() for _ in keep]
+                for copy, item in zip(kept, keep, strict=True):
+                    copy.CopyFrom(item)
+                del items[:]
+                items.extend(kept)
+            accepted += len(keep)
+    return Screened(accepted, rejected, reason)
+
+
+def _screen_metrics(request) -> Screened:
+    accepted, rejected, reason = 0, 0, ""
+    for res in request.resource_metrics:
+        for scoped in res.scope_metrics:
+            for metric in scoped.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                points = getattr(metric, kind).data_points
+                keep = []
+                for point in points:
+                    problem = _point_problem(point)
+                    if problem:
+                        rejected += 1
+                        reason = reason or problem
+                    else:
+                        keep.append(point)
+                if len(keep) != len(points):
+                    kept = [type(point)() for _ in keep]
+                    for copy, point in zip(kept, keep, strict=True):
+                        copy.CopyFrom(point)
+                    del points[:]
+                    points.extend(kept)
+                accepted += len(keep)
+    return Screened(accepted, rejected, reason)
+
+
+def response(signal: Signal, screened: Screened) -> Message:
+    """The export response: partial_success only when something was rejected (as the OTLP spec asks)."""
+    resp = signal.spec.response()
+    if screened.rejected:
+        partial = resp.partial_success
+        setattr(partial, signal.spec.rejected_field, screened.rejected)
+        partial.error_message = f"{screened.rejected} {_unit(signal)} rejected: {screened.reason}"
+    return resp
+
+
+def _unit(signal: Signal) -> str:
+    return {Signal.TRACES: "spans", Signal.LOGS: "log records", Signal.METRICS: "data points"}[signal]

@@ -1,0 +1,276 @@
+"""The whole pipeline as separate processes on the local stack: generator → OTLP receiver → S3 + default
+tables → loader → otel.otel_traces → enricher → otel.otel_traces_enriched, and the agent on top. Nothing may
+be lost or duplicated, not even when the loader and the enricher are SIGKILLed mid-run."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+
+# One compressed drop cycle with few shoppers: every phase and failure mode, about 10k spans.
+GENERATOR_ENV = {
+    "GENERATOR_TIME_SCALE": "20",
+    "GENERATOR_PRE_DROP__WORKERS": "3",
+    "GENERATOR_DROP_LIVE__WORKERS": "20",
+    "GENERATOR_POST_DROP__WORKERS": "4",
+    "GENERATOR_INVENTORY_UNITS": "15",  # sells out early with 20 shoppers, so later ones meet 409s
+}
+SERVICE_ENV = {
+    "LOADER_POLL_INTERVAL": "0.5",
+    "LOADER_BATCH_FILES": "4",
+    "ENRICHER_POLL_SECONDS": "0.5",
+    "ENRICHER_READ_ROWS": "1000",
+}
+
+# The generator's failure modes and their signatures: an error span whose status message has the phrase (for a
+# 4xx that is the caller's CLIENT span, as the HTTP conventions say) and an exception log record of the
+# raising service in the same trace.
+FAILURE_MODES = [
+    ("payment provider timed out", "PaymentProviderTimeout", "payment"),
+    ("lock wait timeout on inventory row", "InventoryLockTimeout", "inventory"),
+    ("sold out", "SoldOut", "inventory"),
+    ("bot blocked", "BotBlocked", "bot-detection"),
+    ("rate limited", "RateLimited", "bot-detection"),
+    ("cache stampede on product:", "CacheStampedeTimeout", "feed"),
+    ("waiting room backlog", "WaitingRoomBacklog", "waiting-room"),
+]
+
+
+class Service:
+    """One service as its own process (`python -m module`), its output in a log file."""
+
+    def __init__(self, module: str, env: dict[str, str], log_dir: Path, *args: str) -> None:
+        self.module, self.env, self.args = module, env, args
+        self.log_path = log_dir / f"{module}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Service:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.module, *self.args],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            )  # fmt: skip
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def exported_spans(self) -> int:
+        """The generator's own count of spans it exported (its last line), after checking it dropped none."""
+        last = self.log_path.read_text().splitlines()[-1]
+        found = re.search(r"run finished: .* spans=(\d+) exported=(\d+) dropped=0 failed=0", last)
+        assert found and found[1] == found[2], last
+        return int(found[2])
+
+    def tail(self, lines: int = 15) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return f"--- {self.module} (last {lines} lines)\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def _wait(what: str, predicate: Callable[[], Any], timeout: float, services: list[Service]) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        for service in services:
+            code = service.process.poll() if service.process else None
+            if code not in (None, 0):
+                pytest.fail(f"{service.module} exited with {code} while waiting for {what}\n{service.tail()}")
+        time.sleep(0.5)
+    pytest.fail(
+        f"timed out after {timeout:.0f} s waiting for {what}\n" + "\n".join(s.tail() for s in services)
+    )
+
+
+def s3_span_count(stack) -> int:
+    """Spans in every traces object the receiver wrote, counted from the OTLP JSON itself."""
+    s3 = stack.s3()
+    total = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket, Prefix="otel/"):
+        for obj in page.get("Contents", []):
+            if "/traces_" not in obj["Key"]:
+                continue
+            doc = orjson.loads(s3.get_object(Bucket=stack.bucket, Key=obj["Key"])["Body"].read())
+            total += sum(
+                len(ss.get("spans", [])) for rs in doc["resourceSpans"] for ss in rs.get("scopeSpans", [])
+            )
+    return total
+
+
+COUNTS_SQL = """
+SELECT
+    (SELECT count() FROM default.otel_traces),
+    (SELECT count() FROM otel.otel_traces),
+    (SELECT count() FROM otel.otel_traces_enriched FINAL),
+    (SELECT uniqExact(TraceId, SpanId) FROM otel.otel_traces)
+"""
+
+
+def table_counts(client) -> tuple[int, int, int, int]:
+    return tuple(client.query(COUNTS_SQL).result_rows[0])
+
+
+def caught_up(client, expected: int) -> tuple[int, int, int, int] | None:
+    counts = table_counts(client)
+    direct, loaded, enriched, distinct = counts
+    return counts if direct >= expected and direct == loaded == enriched == distinct else None
+
+
+def _top_errors_answer(request: Request) -> Turn:
+    """The fake model's second turn: it reads the list_services result the agent sent and names the service
+    with the most errors, as a model would (so the answer comes from the data, through the agent's tool)."""
+    (result,) = request.tool_results()
+    content = result["content"] if isinstance(result["content"], str) else result["content"][0]["text"]
+    payload = json.loads(re.search(r"<tool_data[^>]*>\n(.*)\n</tool_data>", content, re.S).group(1))
+    columns = payload["columns"]
+    name_col = next(i for i, c in enumerate(columns) if "service" in c.lower())
+    errors_col = columns.index("errors")
+    top = max(payload["rows"], key=lambda row: row[errors_col])
+    return Turn([text(f"{top[name_col]} has the most errors: {top[errors_col]} error spans in the window.")])
+
+
+class DataDrivenFake(FakeAnthropic):
+    """The agent engineer's fake Messages API, where a scripted turn may be a function of the request."""
+
+    async def _messages(self, request):
+        body = await request.json()
+        if self.script and callable(self.script[0]):
+            self.script[0] = self.script[0](Request(dict(request.headers), body))
+        return await super()._messages(request)
+
+
+def ask_agent(stack, question: str) -> dict[str, Any]:
+    fake = DataDrivenFake().start()
+    try:
+        fake.play(
+            Turn([tool_use("list_services", {"sort_by": "errors", "window": "1h"})], stop_reason="tool_use"),
+            _top_errors_answer,
+        )
+        env = stack.env(
+            ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=fake.url, AGENT_MODEL="claude-test",
+            AGENT_API_MAX_RETRIES="1", CLICKHOUSE_USER="agent", AGENT_CLICKHOUSE_USER="agent",
+        )  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "trace_agent", "ask", question, "--json"],
+            env=env, capture_output=True, text=True, timeout=120, cwd=REPO,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        return json.loads(result.stdout)
+    finally:
+        fake.stop()
+
+
+def test_the_pipeline_loses_and_duplicates_nothing(stack, tmp_path: Path) -> None:
+    started = time.monotonic()
+    env = stack.env(**SERVICE_ENV, **GENERATOR_ENV)
+    loader = Service("s3_loader", env, tmp_path).start()
+    enricher = Service("enricher", env, tmp_path).start()
+    services = [loader, enricher]
+    everything = [*services]
+    client = stack.client()
+    try:
+        # --- one compressed drop cycle through the OTLP receiver --------------------------------------
+        generator = Service("snkrs_generator", env, tmp_path, "--once", "--seed", "11").start()
+        everything.append(generator)
+        assert generator.process is not None
+        code = generator.process.wait(timeout=180)
+        print(f"generator cycle 1 done at {time.monotonic() - started:.1f} s")
+        assert code == 0, generator.tail(30)
+        exported = generator.exported_spans()
+
+        counts = _wait("the pipeline to catch up", lambda: caught_up(client, exported), 150, services)
+        spans = counts[0]
+        assert spans == exported  # the receiver's table holds every span the SDK exported, once
+        print(f"caught up with {spans} spans at {time.monotonic() - started:.1f} s")
+        assert spans > 3000
+        assert s3_span_count(stack) == spans
+        failed = client.command("SELECT count() FROM otel.s3_loader_files FINAL WHERE status = 'failed'")
+        assert failed == 0
+
+        # --- every failure mode is findable with SQL, in the loaded copy and the logs ---------------------
+        for phrase, exception, service in FAILURE_MODES:
+            params = {"phrase": phrase, "exception": exception, "service": service}
+            error_spans = client.command(
+                "SELECT count() FROM otel.otel_traces WHERE StatusCode = 'Error' "
+                "AND position(StatusMessage, {phrase:String}) > 0 "
+                "AND SpanAttributes['error.type'] != ''",
+                parameters=params,
+            )
+            assert error_spans > 0, f"no error span for {phrase!r}"
+            error_logs = client.command(
+                "SELECT count() FROM default.otel_logs WHERE ServiceName = {service:String} "
+                "AND endsWith(LogAttributes['exception.type'], {exception:String}) "
+                "AND TraceId IN (SELECT TraceId FROM otel.otel_traces WHERE StatusCode = 'Error' "
+                "AND position(StatusMessage, {phrase:String}) > 0)",
+                parameters=params,
+            )
+            assert error_logs > 0, f"no exception log record for {exception} in an error span's trace"
+
+        # --- the agent names the service the data says ----------------------------------------------------
+        errors_by_service = dict(
+            client.query(
+                "SELECT ServiceName, countIf(StatusCode = 'Error') FROM default.otel_traces GROUP BY ALL"
+            ).result_rows
+        )
+        answer = ask_agent(stack, "what services have the most errors?")
+        print(f"agent answered at {time.monotonic() - started:.1f} s: {answer['answer']}")
+        named = re.match(r"(\S+) has the most errors", answer["answer"])
+        assert named, answer
+        assert errors_by_service[named[1]] == max(errors_by_service.values()) > 0
+        assert [call["name"] for call in answer["tool_calls"]] == ["list_services"]
+
+        # --- SIGKILL the loader and the enricher mid-run, restart them, nothing lost or doubled ----------
+        before = spans
+        generator = Service("snkrs_generator", env, tmp_path, "--once", "--seed", "12").start()
+        everything.append(generator)
+        assert generator.process is not None
+        loaded_more = lambda: table_counts(client)[1] > before  # noqa: E731
+        _wait("the loader to load part of the second cycle", loaded_more, 120, services)
+        loader.kill()
+        enriched_more = lambda: table_counts(client)[2] > before  # noqa: E731
+        _wait("the enricher to enrich part of the second cycle", enriched_more, 120, [enricher])
+        enricher.kill()
+        loader.start()
+        enricher.start()
+        print(f"killed and restarted the loader and the enricher at {time.monotonic() - started:.1f} s")
+        assert generator.process.wait(timeout=180) == 0, generator.tail(30)
+        total = before + generator.exported_spans()
+
+        counts = _wait(
+            "everything to catch up after the kills", lambda: caught_up(client, total), 180, services
+        )
+        assert counts[0] == total
+        print(f"caught up again with {counts[0]} spans at {time.monotonic() - started:.1f} s")
+        assert counts[0] > before
+        assert s3_span_count(stack) == counts[0]
+    finally:
+        client.close()
+        for service in everything:
+            service.stop()
