@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
+from tests.failure_modes import FAILURE_MODES
 
 pytestmark = pytest.mark.slow
 
@@ -37,19 +38,6 @@ SERVICE_ENV = {
     "ENRICHER_POLL_SECONDS": "0.5",
     "ENRICHER_READ_ROWS": "1000",
 }
-
-# The generator's failure modes and their signatures: an error span whose status message has the phrase (for a
-# 4xx that is the caller's CLIENT span, as the HTTP conventions say) and an exception log record of the
-# raising service in the same trace.
-FAILURE_MODES = [
-    ("payment provider timed out", "PaymentProviderTimeout", "payment"),
-    ("lock wait timeout on inventory row", "InventoryLockTimeout", "inventory"),
-    ("sold out", "SoldOut", "inventory"),
-    ("bot blocked", "BotBlocked", "bot-detection"),
-    ("rate limited", "RateLimited", "bot-detection"),
-    ("cache stampede on product:", "CacheStampedeTimeout", "feed"),
-    ("waiting room backlog", "WaitingRoomBacklog", "waiting-room"),
-]
 
 
 class Service:

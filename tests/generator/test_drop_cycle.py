@@ -8,6 +8,8 @@ import pytest
 from snkrs_generator.catalog import SERVICE_VERSIONS
 from snkrs_generator.telemetry import DURATION_BUCKETS
 
+from tests.failure_modes import FAILURE_MODES
+
 INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
 STATUS_ERROR = 2
 PHASES = ["PRE_DROP", "DROP_LIVE", "POST_DROP"]
@@ -103,19 +105,7 @@ def test_semantic_conventions_and_no_personal_data(drop_cycle):
     assert not any(personal & log.attrs.keys() for log in drop_cycle.logs)
 
 
-FAILURES = [
-    # (status message phrase, exception class, service that raises it)
-    ("payment provider timed out", "PaymentProviderTimeout", "payment"),
-    ("lock wait timeout on inventory row", "InventoryLockTimeout", "inventory"),
-    ("sold out", "SoldOut", "inventory"),
-    ("bot blocked", "BotBlocked", "bot-detection"),
-    ("rate limited", "RateLimited", "bot-detection"),
-    ("cache stampede on product:", "CacheStampedeTimeout", "feed"),
-    ("waiting room backlog", "WaitingRoomBacklog", "waiting-room"),
-]
-
-
-@pytest.mark.parametrize(("phrase", "exception", "service"), FAILURES, ids=[f[1] for f in FAILURES])
+@pytest.mark.parametrize(("phrase", "exception", "service"), FAILURE_MODES, ids=[f[1] for f in FAILURE_MODES])
 def test_each_failure_leaves_a_findable_signature(drop_cycle, phrase, exception, service):
     errors = [s for s in drop_cycle.spans if s.status_code == STATUS_ERROR and phrase in s.status_message]
     assert errors, f"no error span says {phrase!r}"
