@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -50,33 +52,48 @@ class Engine:
 
     Profile settings (readonly, max_result_rows, …) are connection settings, so the engine itself
     enforces them: a `SET readonly = 0` on the agent's connection fails with ClickHouse's error.
+    A chDB connection runs one query at a time; each profile gets up to `connections` of them, so that many
+    queries run in parallel (every connection keeps its own settings and current database).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, connections: int = 2) -> None:
         self.path = str(data_dir.resolve())
         data_dir.mkdir(parents=True, exist_ok=True)
         self.spool = Path(f"{self.path}-spool")  # INSERT bodies wait here for FROM INFILE
         self.spool.mkdir(exist_ok=True)
         for leftover in self.spool.glob("*.data"):
             leftover.unlink()
-        self._lock = threading.Lock()
         self._main = chdb.connect(self.path)
-        self._by_profile: dict[str, object] = {}
+        self._main_lock = threading.Lock()
+        self._connections = max(1, connections)
+        self._pools: dict[str, queue.Queue] = {}  # profile → idle connections (None: not opened yet)
+        self._opened: list = []
+        self._pools_lock = threading.Lock()
         self.version = self._main.query("SELECT version()", "TabSeparated").bytes().decode().strip()
 
-    def _connection(self, user: User):
-        if not user.settings:
-            return self._main
-        conn = self._by_profile.get(user.profile)
-        if conn is None:
-            conn = chdb.connect(f"{self.path}?{urlencode(user.settings)}")
-            self._by_profile[user.profile] = conn
-        return conn
+    @contextlib.contextmanager
+    def _connection(self, user: User) -> Iterator:
+        with self._pools_lock:
+            pool = self._pools.get(user.profile)
+            if pool is None:
+                pool = self._pools[user.profile] = queue.Queue()
+                for _ in range(self._connections):
+                    pool.put(None)
+        conn = pool.get()  # waits while all of this profile's connections are busy
+        try:
+            if conn is None:
+                suffix = f"?{urlencode(user.settings)}" if user.settings else ""
+                conn = chdb.connect(self.path + suffix)
+                with self._pools_lock:
+                    self._opened.append(conn)
+            yield conn
+        finally:
+            pool.put(conn)
 
     def run_script(self, sql: str) -> int:
         """Run a file of `;`-separated statements (init-db.sql); returns how many ran."""
         statements = [s.strip() for s in _split_statements(sql) if s.strip()]
-        with self._lock:
+        with self._main_lock:
             for statement in statements:
                 self._run(self._main, statement, "TabSeparated")
         return len(statements)
@@ -89,8 +106,7 @@ class Engine:
         settings: dict[str, str],
         params: dict[str, str],
     ) -> Result:
-        with self._lock:
-            conn = self._connection(user)
+        with self._connection(user) as conn:
             undo: list[str] = []
             try:
                 if database and database != "default":
@@ -161,8 +177,8 @@ class Engine:
             raise ClickHouseError(str(exc)) from None
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._by_profile.values():
+        with self._pools_lock, self._main_lock:
+            for conn in self._opened:
                 conn.close()
             self._main.close()
 

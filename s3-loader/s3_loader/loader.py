@@ -65,6 +65,7 @@ class Loader:
         self.bucket = bucket or Bucket(settings, self.stop)
         self.books = books or ClickHouseBooks(settings, self.stop)
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
+        self._inserts = ThreadPoolExecutor(max(1, settings.insert_workers), thread_name_prefix="insert")
         self._parsers: Executor = (
             ProcessPoolExecutor(settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
             if settings.parse_workers > 0
@@ -73,6 +74,7 @@ class Loader:
 
     def close(self) -> None:
         self._downloads.shutdown(wait=False, cancel_futures=True)
+        self._inserts.shutdown(wait=False, cancel_futures=True)
         self._parsers.shutdown(wait=False, cancel_futures=True)
         self.books.close()
 
@@ -146,11 +148,16 @@ class Loader:
         started = time.perf_counter()
         counts = PassResult()
         written: list[FileRecord] = []
-        for obj, future in zip(batch, futures, strict=True):
-            prepared = future.result()  # in the batch's (oldest-first) order
-            if prepared is None:  # vanished between listing and download
+        # Files are inserted insert_workers at a time, oldest first; each insert is idempotent on its own,
+        # and the batch is recorded once all of them are done.
+        loads = [
+            self._inserts.submit(self._load_prepared, obj, future, records.get((obj.key, obj.etag)))
+            for obj, future in zip(batch, futures, strict=True)
+        ]
+        for obj, load in zip(batch, loads, strict=True):
+            record = load.result()
+            if record is None:  # vanished between listing and download
                 continue
-            record = self._load_one(obj, prepared, records.get((obj.key, obj.etag)))
             records[(obj.key, obj.etag)] = record
             written.append(record)
             counts.bytes += obj.size
@@ -179,6 +186,10 @@ class Loader:
         result.logs += counts.logs
         result.bytes += counts.bytes
         result.batches += 1
+
+    def _load_prepared(self, obj: S3Object, future: Future, previous: FileRecord | None) -> FileRecord | None:
+        prepared = future.result()
+        return None if prepared is None else self._load_one(obj, prepared, previous)
 
     def _load_one(self, obj: S3Object, prepared: Prepared, previous: FileRecord | None) -> FileRecord:
         now = utcnow()

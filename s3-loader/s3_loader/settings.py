@@ -26,6 +26,7 @@ class LoaderSettings(BaseSettings):
     batch_files: int = 16  # files per batch (one log line each); bounds memory
     download_workers: int = 4  # threads downloading objects
     parse_workers: int = 2  # processes decoding JSON into rows; 0 parses in the loader process
+    insert_workers: int = 2  # files inserted at once (each its own insert, deduplication token and rows)
     max_attempts: int = 5  # a failing file is tried at most this many times
     retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
     max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down
