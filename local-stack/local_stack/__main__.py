@@ -16,6 +16,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__)
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--clickhouse-port", type=int, default=defaults.clickhouse_port)
+    parser.add_argument(
+        "--clickhouse-connections",
+        type=int,
+        default=defaults.clickhouse_connections,
+        help="chDB connections per user profile: how many queries run at once",
+    )
     parser.add_argument("--s3-port", type=int, default=defaults.s3_port)
     parser.add_argument("--data-dir", type=Path, default=defaults.data_dir)
     parser.add_argument("--bucket", default=shared.s3_bucket)
@@ -53,7 +59,7 @@ def otlp_options(args: argparse.Namespace) -> OtlpOptions | None:
 async def serve(args: argparse.Namespace) -> None:
     stack = LocalStack(
         args.host, args.clickhouse_port, args.s3_port, args.data_dir, args.bucket, args.region,
-        otlp=otlp_options(args),
+        otlp=otlp_options(args), clickhouse_connections=args.clickhouse_connections,
     )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

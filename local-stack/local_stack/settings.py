@@ -13,6 +13,7 @@ class LocalStackSettings(BaseSettings):
     clickhouse_port: int = 8123
     s3_port: int = 9002
     data_dir: Path = Path(".local")
+    clickhouse_connections: int = 2  # chDB connections per user profile: how many queries run at once
     # The OTLP receiver standing in for the collector (same ports as the Docker stack's collector).
     otlp: bool = True
     otlp_grpc_port: int = 4317

@@ -49,6 +49,7 @@ class LocalStack:
     init_sql: Path = INIT_SQL
     users_xml: Path = USERS_XML
     otlp: OtlpOptions | None = None  # None: no OTLP receiver
+    clickhouse_connections: int = 2  # chDB connections per user profile
 
     async def start(self) -> None:
         ensure_free(self.host, self.clickhouse_port, "--clickhouse-port")
@@ -56,7 +57,7 @@ class LocalStack:
         if self.otlp:
             ensure_free(self.host, self.otlp.grpc_port, "--otlp-grpc-port")
             ensure_free(self.host, self.otlp.http_port, "--otlp-http-port")
-        self.engine = Engine(self.data_dir / "clickhouse")
+        self.engine = Engine(self.data_dir / "clickhouse", self.clickhouse_connections)
         statements = self.engine.run_script(self.init_sql.read_text())
         log.info("clickhouse: applied %s (%d statements)", self.init_sql.name, statements)
         self.http = ClickHouseHTTP(self.engine, load_users(self.users_xml))
