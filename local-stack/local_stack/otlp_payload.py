@@ -243,54 +243,43 @@ def screen(signal: Signal, request: Message) -> Screened:
     return _screen_metrics(request)
 
 
+def _screen(items, problem_of, screened: Screened) -> Screened:
+    """Drop the items of one repeated field that cannot be stored, counting them and the first reason."""
+    rejected, reason = screened.rejected, screened.reason
+    keep = []
+    for item in items:
+        problem = problem_of(item)
+        if problem:
+            rejected += 1
+            reason = reason or problem
+        else:
+            keep.append(item)
+    if len(keep) != len(items):
+        kept = [type(item)() for _ in keep]
+        for copy, item in zip(kept, keep, strict=True):
+            copy.CopyFrom(item)
+        del items[:]
+        items.extend(kept)
+    return Screened(screened.accepted + len(keep), rejected, reason)
+
+
 def _screen_items(resources, scope_field: str, item_field: str, problem_of) -> Screened:
-    accepted, rejected, reason = 0, 0, ""
+    screened = Screened(0, 0, "")
     for res in resources:
         for scoped in getattr(res, scope_field):
-            items = getattr(scoped, item_field)
-            keep = []
-            for item in items:
-                problem = problem_of(item)
-                if problem:
-                    rejected += 1
-                    reason = reason or problem
-                else:
-                    keep.append(item)
-            if len(keep) != len(items):
-                kept = [type(item)() for _ in keep]
-                for copy, item in zip(kept, keep, strict=True):
-                    copy.CopyFrom(item)
-                del items[:]
-                items.extend(kept)
-            accepted += len(keep)
-    return Screened(accepted, rejected, reason)
+            screened = _screen(getattr(scoped, item_field), problem_of, screened)
+    return screened
 
 
 def _screen_metrics(request) -> Screened:
-    accepted, rejected, reason = 0, 0, ""
+    screened = Screened(0, 0, "")
     for res in request.resource_metrics:
         for scoped in res.scope_metrics:
             for metric in scoped.metrics:
                 kind = metric.WhichOneof("data")
-                if kind is None:
-                    continue
-                points = getattr(metric, kind).data_points
-                keep = []
-                for point in points:
-                    problem = _point_problem(point)
-                    if problem:
-                        rejected += 1
-                        reason = reason or problem
-                    else:
-                        keep.append(point)
-                if len(keep) != len(points):
-                    kept = [type(point)() for _ in keep]
-                    for copy, point in zip(kept, keep, strict=True):
-                        copy.CopyFrom(point)
-                    del points[:]
-                    points.extend(kept)
-                accepted += len(keep)
-    return Screened(accepted, rejected, reason)
+                if kind is not None:
+                    screened = _screen(getattr(metric, kind).data_points, _point_problem, screened)
+    return screened
 
 
 def response(signal: Signal, screened: Screened) -> Message:
