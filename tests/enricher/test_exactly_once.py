@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from .proxy import Proxy
+from tests.tcp_proxy import Proxy
+
 from .spans import catalogue, insert, make_rows
 
 FAST = {"ENRICHER_READ_ROWS": "150", "ENRICHER_POLL_SECONDS": "0.3", "ENRICHER_CACHE_WARM_MINUTES": "0"}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,49 +12,9 @@ from urllib.parse import urlparse
 import orjson
 import pytest
 
+from tests.tcp_proxy import Proxy
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Forwarder:
-    """A TCP port that is closed until `open()`, then forwards every connection to the real service."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._server: socket.socket | None = None
-
-    def open(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        assert self._server is not None
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
 
 
 @pytest.mark.parametrize("down", ["ClickHouse", "S3"])
@@ -66,10 +23,10 @@ def test_loader_waits_for_a_dead_dependency_then_resumes(stack, unique_key, trac
         Bucket=stack.bucket, Key=unique_key("traces.json"), Body=orjson.dumps(trace_doc(30))
     )
     if down == "ClickHouse":
-        forwarder = Forwarder(stack.clickhouse_port)
+        forwarder = Proxy(stack.clickhouse_port)
         env = stack.env(CLICKHOUSE_PORT=str(forwarder.port))
     else:
-        forwarder = Forwarder(urlparse(stack.s3_url).port)
+        forwarder = Proxy(urlparse(stack.s3_url).port)
         env = stack.env(S3_ENDPOINT_URL=f"http://127.0.0.1:{forwarder.port}")
     env |= {"LOADER_PARSE_WORKERS": "0", "LOADER_MAX_OUTAGE_BACKOFF": "1"}
     loader = subprocess.Popen(
@@ -81,19 +38,19 @@ def test_loader_waits_for_a_dead_dependency_then_resumes(stack, unique_key, trac
         while not any(f"{down}" in line and "unavailable" in line and "retry 2" in line for line in lines):
             assert time.monotonic() < deadline, lines
             lines.append(loader.stderr.readline())
-        forwarder.open()  # the dependency comes back
+        forwarder.start()  # the dependency comes back
         _, rest = loader.communicate(timeout=90)
         assert loader.returncode == 0, "".join(lines) + rest
         assert "is back after" in rest
     finally:
-        forwarder.close()
+        forwarder.stop()
         if loader.poll() is None:
             loader.kill()
     assert stack.client().query("SELECT count() FROM otel.otel_traces").result_rows == [(30,)]
 
 
 def test_sigterm_during_an_outage_stops_promptly(stack):
-    dead = Forwarder(stack.clickhouse_port)  # never opened: ClickHouse stays unreachable
+    dead = Proxy(stack.clickhouse_port)  # never opened: ClickHouse stays unreachable
     loader = subprocess.Popen(
         [sys.executable, "-m", "s3_loader"],
         env=stack.env(CLICKHOUSE_PORT=str(dead.port), LOADER_MAX_OUTAGE_BACKOFF="30"),

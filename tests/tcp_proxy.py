@@ -1,5 +1,5 @@
-"""A TCP forwarder the tests can cut and restore: ClickHouse "goes down" for the enricher and comes back,
-while the session's stack keeps running for everyone else."""
+"""A TCP forwarder the tests can cut and restore: a dependency "goes down" for one service and comes back,
+while the session's stack keeps running for everyone else. Until `start()` its port refuses connections."""
 
 from __future__ import annotations
 
