@@ -24,7 +24,21 @@ setup:
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
     [ -x "{{py}}" ] || python3 -m venv "{{venv}}"
     echo "setup: installing into .venv (torch CPU build first, so nothing pulls a CUDA build)"
-    "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt torch==2.13.0
+    # torch's Linux build on PyPI is CUDA (GBs): take the CPU build from a local wheel folder when there is one
+    # (TORCH_WHEEL_DIR, else ../shared/wheels beside the checkout), else from the PyTorch CPU index.
+    torch_version=$(grep -E '^torch==' constraints.txt | cut -d= -f3)
+    wheels="${TORCH_WHEEL_DIR:-{{justfile_directory()}}/../shared/wheels}"
+    if [ "$(uname -s)" != Linux ]; then
+        torch_args=("torch==${torch_version}")
+    elif compgen -G "$wheels/torch-${torch_version}+cpu-*.whl" >/dev/null; then
+        echo "setup: torch ${torch_version}+cpu from $wheels"
+        torch_args=(--find-links "$wheels" "torch==${torch_version}+cpu")
+    else
+        echo "setup: torch ${torch_version}+cpu from the PyTorch CPU index (set TORCH_WHEEL_DIR to use a local wheel)"
+        torch_args=(--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple
+            "torch==${torch_version}+cpu")
+    fi
+    "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt "${torch_args[@]}"
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
         -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent
     "{{py}}" -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'"
