@@ -40,10 +40,19 @@ setup:
     fi
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt "${torch_args[@]}"
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
-        -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent
+        -e ./click-common -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent
     "{{py}}" -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'"
     echo "$want" > "$stamp"
     echo "setup: done"
+
+# create .env from .env.example when it is missing (`just up` and `just local` do this first)
+env-file:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -f .env ]; then
+        cp .env.example .env
+        echo "env-file: created .env from .env.example (playground defaults; edit it to change them)"
+    fi
 
 # lint: ruff, and the static checks of the Docker stack
 lint: setup
@@ -102,19 +111,51 @@ sql QUERY:
 # The Docker Compose stack (docker-compose.yaml)
 # ---------------------------------------------------------------------------------------------
 
+# ClickHouse reads each password as XML; hyperdx-init sends the HyperDX login as JSON.
+# check what `just up` needs: Docker Compose >= 2.24, a reachable daemon, and .env values every container can carry
+preflight: env-file
+    #!/usr/bin/env bash
+    set -uo pipefail
+    fail() { echo "up: $*" >&2; echo "up: without Docker, \`just local\` runs the same pipeline as plain processes" >&2; exit 1; }
+    command -v docker >/dev/null 2>&1 || fail "docker is not installed (https://docs.docker.com/engine/install/)"
+    version=$(docker compose version --short 2>/dev/null) \
+        || fail "the Docker Compose plugin is missing (\`docker compose version\` fails): install docker-compose-plugin 2.24 or newer"
+    version=${version#v}
+    IFS=. read -r major minor _ <<<"$version"
+    if ! [[ "$major" =~ ^[0-9]+$ && "${minor:-0}" =~ ^[0-9]+$ ]] || (( major < 2 || (major == 2 && minor < 24) )); then
+        fail "Docker Compose $version is too old: the stack needs 2.24 or newer"
+    fi
+    docker info >/dev/null 2>&1 || fail "the Docker daemon is not reachable (\`docker info\` fails): start Docker, or check your access to its socket"
+    value() { grep -E "^$1=" .env | tail -n 1 | cut -d= -f2-; }
+    bad=0
+    for name in CLICKHOUSE_PASSWORD CLICKHOUSE_COLLECTOR_PASSWORD CLICKHOUSE_LOADER_PASSWORD CLICKHOUSE_ENRICHER_PASSWORD CLICKHOUSE_AGENT_PASSWORD; do
+        if [[ "$(value "$name")" == *[\<\&]* ]]; then
+            echo "up: .env: $name contains < or &, which ClickHouse cannot read (it parses each password as XML): choose another" >&2
+            bad=1
+        fi
+    done
+    for name in HYPERDX_USER_EMAIL HYPERDX_USER_PASSWORD; do
+        if [[ "$(value "$name")" =~ [\"\\\$] ]]; then
+            echo "up: .env: $name contains a quote, a backslash or \$, which hyperdx-init cannot send: choose another" >&2
+            bad=1
+        fi
+    done
+    password=$(value HYPERDX_USER_PASSWORD)
+    if (( ${#password} < 12 )) || ! [[ "$password" =~ [A-Z] && "$password" =~ [a-z] && "$password" =~ [0-9] && "$password" =~ [^A-Za-z0-9] ]]; then
+        echo "up: .env: HYPERDX_USER_PASSWORD needs 12+ characters with upper and lower case, a digit and a special character (HyperDX refuses it otherwise)" >&2
+        bad=1
+    fi
+    exit $bad
+
 # start the Docker stack (creates .env from .env.example when missing), then print the URLs and the HyperDX login
-up:
+up: preflight
     #!/usr/bin/env bash
     set -euo pipefail
-    if [ ! -f .env ]; then
-        cp .env.example .env
-        echo "up: created .env from .env.example (playground credentials; edit it to change them)"
-    fi
     docker compose up -d --build --remove-orphans
     echo "up: waiting for HyperDX and its first user (the first start pulls images and takes a few minutes)..."
     if ! docker compose wait hyperdx-init >/dev/null; then
         docker compose logs --no-log-prefix hyperdx-init
-        echo "up: hyperdx-init failed (see above); the rest of the stack is running: just logs" >&2
+        echo "up: hyperdx-init failed (see above); the rest of the stack is running: just logs all" >&2
         exit 1
     fi
     env_value() { grep -E "^$1=" .env | tail -n 1 | cut -d= -f2-; }
@@ -124,27 +165,30 @@ up:
     echo "  ClickHouse     http://localhost:8123   (user default)"
     echo "  MinIO console  http://localhost:9001   login: $(env_value MINIO_ROOT_USER) / $(env_value MINIO_ROOT_PASSWORD)"
     echo
-    echo "  Next: just bench (row counts, rates, S3 loss check) · just minio-ls · just logs"
+    echo "  Next: just bench (row counts, rates, S3 loss check) · just minio-ls · just logs (the event generator)"
 
 # stop and remove the stack's containers (data volumes are kept; `just reset` deletes them)
 down:
     docker compose --profile agent down --remove-orphans
 
-# follow the logs of the stack, or of the named services (e.g. `just logs otel-collector`)
+# the services the seed's commands act on when none is named: the event generator
+generator_service := "event-generator"
+
+# follow the event generator's logs; `just logs SERVICE…` those services', `just logs all` the whole stack's
 logs *SERVICES:
-    docker compose logs -f --tail=100 {{SERVICES}}
+    docker compose logs -f --tail=100 {{ if SERVICES == "" { generator_service } else if SERVICES == "all" { "" } else { SERVICES } }}
 
-# stop the stack's containers without removing them
-stop:
-    docker compose stop
+# stop the event generator (HyperDX and the rest keep running); `just stop SERVICE…` or `just stop all`
+stop *SERVICES:
+    docker compose stop {{ if SERVICES == "" { generator_service } else if SERVICES == "all" { "" } else { SERVICES } }}
 
-# start the stopped containers again
-start:
-    docker compose start
+# start the event generator again; `just start SERVICE…` or `just start all` (stopped containers only)
+start *SERVICES:
+    docker compose start {{ if SERVICES == "" { generator_service } else if SERVICES == "all" { "" } else { SERVICES } }}
 
-# restart the stack, or the named services
+# restart the event generator; `just restart SERVICE…` or `just restart all`
 restart *SERVICES:
-    docker compose restart {{SERVICES}}
+    docker compose restart {{ if SERVICES == "" { generator_service } else if SERVICES == "all" { "" } else { SERVICES } }}
 
 # follow the s3-loader's logs
 loader-logs:
@@ -218,9 +262,13 @@ agent *ARGS: setup
 
 # section:recipes-agent
 
-# the whole pipeline without Docker: local stack (ClickHouse endpoint, S3, OTLP receiver on 4317/4318), then the
-# generator, loader and enricher as supervised processes (Procfile); Ctrl-C stops them all cleanly
-local *ARGS: setup
-    {{py}} -m local_stack.supervise {{ARGS}}
+# The local stack (ClickHouse endpoint, S3, OTLP receiver on 4317/4318) starts first, then the generator, loader and
+# enricher as supervised processes (Procfile). `just local --port-offset 1000` moves every port;
+# `--args generator="--once --time-scale 20"` passes arguments to one process.
+# the whole pipeline without Docker, as plain processes; Ctrl-C stops them all cleanly
+[positional-arguments]
+local *ARGS: setup env-file
+    #!/usr/bin/env bash
+    exec "{{py}}" -m local_stack.supervise "$@"
 
 # section:recipes-local

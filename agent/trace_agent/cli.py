@@ -8,6 +8,7 @@ import sys
 import time
 
 import orjson
+from click_common.config import load_settings
 
 from .settings import Settings
 from .startup import EXIT_FAILURE, StartupError, require_api_key
@@ -40,7 +41,7 @@ def setup_logging() -> None:
 def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
-    settings = settings or Settings()
+    settings = settings or load_settings(Settings)
     as_json = args.command == "ask" and args.json
     try:
         require_api_key(settings)  # before anything else: no imports of the SDK, no ClickHouse connection

@@ -18,7 +18,11 @@ def default_model_path() -> str:
 @functools.cache
 def _model(path: str):
     import torch
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    # transformers draws a "Loading weights" bar on stderr: it would land in the middle of an answer.
+    transformers.utils.logging.disable_progress_bar()
 
     # One short question at a time: a single thread is the fastest (measured ~20 ms against ~500 ms with two
     # threads on a busy 2-core machine) and leaves the other cores to ClickHouse.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from click_common.config import EXIT_CONFIG
+
 from .settings import Settings
 
 EXIT_FAILURE = 1
-EXIT_CONFIG = 2
+__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "StartupError", "require_api_key"]
 
 
 class StartupError(SystemExit):

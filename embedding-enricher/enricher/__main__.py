@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
+from click_common.config import load_settings, run_main
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from .pipeline import Enricher, stop_on_signals
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     stopping = stop_on_signals()
     try:
-        return Enricher.start(Settings(), stopping, once=args.once).run(once=args.once)
+        return Enricher.start(load_settings(Settings), stopping, once=args.once).run(once=args.once)
     except OperationalError as exc:  # only --once gives up (or a stop ends the wait); the service retries
         if stopping.is_set():
             return 0
@@ -31,4 +31,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main("enricher", main)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import sys
 
+from click_common.config import load_settings, run_main
 from clickhouse_connect.driver.exceptions import DatabaseError
 from rich.console import Console
 from rich.table import Table
@@ -43,7 +43,7 @@ def render(status: Status) -> Table:
 
 def main() -> int:
     logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
-    settings = Settings()
+    settings = load_settings(Settings)
     store = Store(
         settings.clickhouse_host,
         settings.clickhouse_port,
@@ -66,4 +66,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main("enricher.status", main)

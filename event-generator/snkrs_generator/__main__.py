@@ -1,7 +1,8 @@
 import logging
 import signal
-import sys
 import threading
+
+from click_common.config import run_main
 
 from .cli import parse_args, settings_from
 from .simulation import run
@@ -24,4 +25,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main("snkrs_generator", main)

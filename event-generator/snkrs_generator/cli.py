@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from click_common.config import load_settings
+
 from .settings import Settings
 
 
@@ -34,5 +36,5 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "time_scale": args.time_scale,
         "flat_out": True if args.flat_out else None,
     }
-    base = Settings()
+    base = load_settings(Settings)
     return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})

@@ -6,13 +6,15 @@ import logging
 import signal
 from pathlib import Path
 
+from click_common.config import load_settings, run_main
+
 from .otlp_receiver import OtlpOptions
 from .settings import LocalStackSettings, SharedNames
 from .stack import LocalStack
 
 
 def parse_args() -> argparse.Namespace:
-    defaults, shared = LocalStackSettings(), SharedNames()
+    defaults, shared = load_settings(LocalStackSettings), load_settings(SharedNames)
     parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__)
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--clickhouse-port", type=int, default=defaults.clickhouse_port)
@@ -80,4 +82,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main("local_stack", main)

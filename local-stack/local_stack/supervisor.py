@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from click_common.config import EXIT_CONFIG
+
 _COLOURS = ("36", "33", "32", "35", "34", "91", "92", "93", "94", "95", "96")
 _LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+)$")
 
@@ -74,7 +76,9 @@ class Supervisor:
         stop_timeout: float = 60.0,
         stable_after: float = 60.0,
         write: Callable[[str], None] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        self.env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self.ready_patterns = ready_patterns or {}
         self.colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ if colour is None else colour
         self.stop_timeout = stop_timeout
@@ -129,6 +133,9 @@ class Supervisor:
                 self.failed = f"{proc.spec.name} exited with {code} before it was ready; nothing else can run"
                 self.stop()
                 return
+            if code == EXIT_CONFIG:  # restarting cannot help until the user changes a setting
+                self.say(proc, f"exited with {code}: a configuration error (the line above); not restarting")
+                return
             ran = time.monotonic() - proc.started_at
             proc.failures = 1 if ran >= self.stable_after else proc.failures + 1
             delay = restart_delay(proc.failures)
@@ -138,12 +145,11 @@ class Supervisor:
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     async def _run_once(self, proc: Managed) -> int:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
         proc.process = await asyncio.create_subprocess_exec(
             *proc.spec.command,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=env,
+            env=self.env,
             start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops children in order
         )
         proc.started_at = time.monotonic()

@@ -1,5 +1,5 @@
-import sys
+from click_common.config import run_main
 
 from .service import main
 
-sys.exit(main())
+run_main("s3_loader", main)

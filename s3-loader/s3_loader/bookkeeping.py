@@ -72,6 +72,7 @@ class ClickHouseBooks:
         self.database = settings.database
         self.bucket = settings.s3_bucket
         self._client: Client | None = None
+        self.give_up_after: float | None = None  # set for --once: how long an outage may last
 
     @property
     def client(self) -> Client:
@@ -98,7 +99,9 @@ class ClickHouseBooks:
 
     def _call(self, fn):
         where = f"ClickHouse {self.settings.clickhouse_host}:{self.settings.clickhouse_port}"
-        return call_with_backoff(where, is_clickhouse_outage, fn, self._max_wait, self.stop)
+        return call_with_backoff(
+            where, is_clickhouse_outage, fn, self._max_wait, self.stop, self.give_up_after
+        )
 
     def check_tables(self) -> None:
         """Raise MissingTable naming the first table init-db.sql should have created but did not."""

@@ -37,6 +37,7 @@ class Bucket:
         self.name = settings.s3_bucket
         self.prefix = settings.list_prefix
         self.max_wait = settings.max_outage_backoff
+        self.give_up_after: float | None = None  # set for --once: how long an outage may last
         self.where = f"S3 {settings.s3_endpoint_url or 'AWS'} bucket {self.name}"
         self.client = boto3.client(
             "s3",
@@ -70,7 +71,9 @@ class Bucket:
             found.sort(key=lambda o: (o.last_modified, o.key))
             return found
 
-        return call_with_backoff(self.where, is_s3_outage, list_all, self.max_wait, self.stop)
+        return call_with_backoff(
+            self.where, is_s3_outage, list_all, self.max_wait, self.stop, self.give_up_after
+        )
 
     def download(self, obj: S3Object) -> bytes:
         def get() -> bytes:
@@ -83,4 +86,4 @@ class Bucket:
                 raise
             return response["Body"].read()
 
-        return call_with_backoff(self.where, is_s3_outage, get, self.max_wait, self.stop)
+        return call_with_backoff(self.where, is_s3_outage, get, self.max_wait, self.stop, self.give_up_after)

@@ -75,7 +75,9 @@ class Loader:
     def close(self) -> None:
         self._downloads.shutdown(wait=False, cancel_futures=True)
         self._inserts.shutdown(wait=False, cancel_futures=True)
-        self._parsers.shutdown(wait=False, cancel_futures=True)
+        # Waited for: a spawn pool left to the interpreter's exit hooks can race them and print a
+        # "Bad file descriptor" traceback on an otherwise clean exit.
+        self._parsers.shutdown(wait=True, cancel_futures=True)
         self.books.close()
 
     # ------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
+    stop_after_delay,
     stop_never,
     stop_when_event_set,
     wait_exponential_jitter,
@@ -100,15 +101,24 @@ class Stopped(Exception):
     """The loader was asked to stop while it waited for a dependency to come back."""
 
 
+class GaveUp(Exception):
+    """A dependency stayed down for longer than the caller would wait (`--once`)."""
+
+
 def call_with_backoff(
     what: str,
     is_outage: Callable[[BaseException], bool],
     fn: Callable[[], T],
     max_wait: float = 60.0,
     stop: threading.Event | None = None,
+    give_up_after: float | None = None,
 ) -> T:
-    """Run fn; while it fails with an outage, log and retry with exponential backoff, until it works or
-    `stop` is set (then Stopped is raised: a SIGTERM during an outage ends the process promptly)."""
+    """Run fn; while it fails with an outage, log and retry with exponential backoff, until it works, `stop`
+    is set (then Stopped is raised: a SIGTERM during an outage ends the process promptly) or `give_up_after`
+    seconds have passed (then GaveUp is raised: `--once` must end, not wait forever)."""
+    stop_rule = stop_never if stop is None else stop_when_event_set(stop)
+    if give_up_after is not None:
+        stop_rule = stop_rule | stop_after_delay(give_up_after)
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -119,7 +129,7 @@ def call_with_backoff(
         for attempt in Retrying(
             retry=retry_if_exception(is_outage),
             wait=wait_exponential_jitter(multiplier=0.5, max=max_wait, jitter=0.5),
-            stop=stop_never if stop is None else stop_when_event_set(stop),
+            stop=stop_rule,
             sleep=time.sleep if stop is None else stop.wait,
             before_sleep=before_sleep,
             reraise=True,
@@ -131,5 +141,7 @@ def call_with_backoff(
     except Exception as exc:
         if stop is not None and stop.is_set() and is_outage(exc):
             raise Stopped(f"stopped while waiting for {what}") from exc
+        if give_up_after is not None and is_outage(exc):
+            raise GaveUp(f"{what} unavailable for {give_up_after:g} s ({_summary(exc)}); giving up") from exc
         raise
     return result  # type: ignore[possibly-undefined]

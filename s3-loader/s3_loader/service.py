@@ -7,15 +7,31 @@ import logging
 import signal
 import sys
 
+import boto3
+from click_common.config import ConfigError, load_settings
+
 from .bookkeeping import MissingTable
 from .loader import Loader
-from .retrying import Stopped
+from .retrying import GaveUp, Stopped
 from .settings import LoaderSettings
 from .status import show_status
 
 log = logging.getLogger("s3_loader")
 
-EXIT_OK, EXIT_FAILED_FILES, EXIT_SETUP = 0, 1, 2
+EXIT_OK, EXIT_FAILED_FILES, EXIT_SETUP, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def check_credentials(settings: LoaderSettings) -> None:
+    """Without keys boto3 fails at the first request with a long traceback: say which variable is missing."""
+    if settings.aws_access_key_id and settings.aws_secret_access_key:
+        return
+    if settings.aws_access_key_id or settings.aws_secret_access_key:
+        missing = "AWS_SECRET_ACCESS_KEY" if settings.aws_access_key_id else "AWS_ACCESS_KEY_ID"
+        raise ConfigError(missing, "is not set (the loader signs S3 requests with both AWS_* keys)")
+    if boto3.Session().get_credentials() is None:
+        raise ConfigError(
+            "AWS_ACCESS_KEY_ID", "is not set, and boto3 found no other credentials (profile, instance role)"
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -30,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("botocore", "urllib3", "clickhouse_connect"):  # retries are logged once, by the loader
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    settings = LoaderSettings()
+    settings = load_settings(LoaderSettings)
+    check_credentials(settings)
     if args.command == "status":
         try:
             print(show_status(settings))
@@ -40,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
     loader = Loader(settings)
+    if args.once:
+        loader.bucket.give_up_after = loader.books.give_up_after = settings.once_give_up_seconds
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: loader.stop.set())
     try:
@@ -64,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     except MissingTable as exc:
         log.error("%s", exc)
         return EXIT_SETUP
+    except GaveUp as exc:
+        log.error("%s", exc)
+        return EXIT_UNAVAILABLE
     except Stopped as exc:
         log.warning("%s", exc)
         return EXIT_FAILED_FILES if args.once else EXIT_OK

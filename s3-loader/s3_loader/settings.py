@@ -30,6 +30,7 @@ class LoaderSettings(BaseSettings):
     max_attempts: int = 5  # a failing file is tried at most this many times
     retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
     max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down
+    once_give_up_seconds: float = Field(120.0, gt=0)  # --once: how long to wait for S3 or ClickHouse
 
     @property
     def list_prefix(self) -> str:

@@ -10,6 +10,7 @@ import time
 
 import orjson
 import pytest
+from click_common.config import EXIT_CONFIG
 from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
@@ -60,15 +61,15 @@ def failed_checkout(stack) -> Span:
     return span
 
 
-def test_missing_api_key_exits_2_before_anything_else(tmp_path, capsys):
+def test_missing_api_key_exits_with_the_config_code_before_anything_else(tmp_path, capsys):
     env = {"PATH": "/usr/bin:/bin", "CLICKHOUSE_PORT": "1", "HOME": str(tmp_path)}
     started = time.monotonic()
     done = run_agent(["ask", "what services have the most errors?"], env, tmp_path)
-    assert done.returncode == 2
+    assert done.returncode == EXIT_CONFIG
     assert done.stderr == "trace_agent: " + MISSING_KEY + "\n"
     assert time.monotonic() - started < 20  # no ClickHouse connection attempts before the check
     # the interactive session too (in process: nothing but the settings is touched)
-    assert run([], Settings(_env_file=None, anthropic_api_key="", clickhouse_port=1)) == 2
+    assert run([], Settings(_env_file=None, anthropic_api_key="", clickhouse_port=1)) == EXIT_CONFIG
     assert MISSING_KEY in capsys.readouterr().err
 
 
@@ -121,7 +122,7 @@ def test_api_failure_is_one_line_and_exit_1(settings, fake_api, capsys):
 
 def test_refuses_a_user_that_can_write(settings, capsys):
     settings.clickhouse_user = "default"
-    assert run(["ask", "hello"], settings) == 2
+    assert run(["ask", "hello"], settings) == EXIT_CONFIG
     assert "refusing to start: ClickHouse user 'default' can write" in capsys.readouterr().err
 
 

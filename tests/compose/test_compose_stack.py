@@ -164,6 +164,9 @@ def test_python_dockerfiles(service, compose):
     # Dependency layers first: the package code is copied after pyproject.toml is installed.
     assert text.index(f"COPY {package_dir}/pyproject.toml") < text.index("pip install --no-cache-dir -c")
     assert text.index("pip install --no-cache-dir -c") < text.index(f"COPY {package_dir}/{module} ")
+    # The shared library comes from this repository (it is on no package index).
+    assert "COPY click-common /src/click-common" in text
+    assert "pip install --no-cache-dir --no-deps /src/click-common" in text
     deps = tomllib.loads((REPO / package_dir / "pyproject.toml").read_text())["project"]["dependencies"]
     if any(d.startswith("torch") for d in deps):
         torch_pin = re.search(r"^torch==(\S+)", (REPO / "constraints.txt").read_text(), re.M).group(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -100,17 +101,46 @@ def test_minio_init_names_a_missing_setting(tmp_path):
     assert result.returncode != 0 and "MINIO_LOADER_SECRET_KEY is not set" in result.stderr
 
 
+DEFAULTS = {
+    "DEFAULT_CONNECTIONS": '[{"name": "ClickHouse", "host": "http://clickhouse:8123"}]',
+    "DEFAULT_SOURCES": '[{"name": "Traces", "kind": "trace", "from": {"databaseName": "default"}},\n'
+    ' {"name": "Logs (loaded from S3)", "kind": "log", "traceSourceId": "Traces"}]',
+}
+
+
 class FakeHyperDX(BaseHTTPRequestHandler):
-    """/health, and /register/password with HyperDX's answers: 200 once, then 409; 400 for a bad body."""
+    """HyperDX's API as hyperdx-init meets it: /ready; /register/password (200 once, then 409; 400 for a bad
+    body) creating the default connection and sources unless told to drop one (HyperDX only logs such a
+    failure); /login/password (303, connect.sid with the frontend's Domain); /connections and /sources."""
 
     registered: ClassVar[list[dict]] = []
+    created: ClassVar[dict[str, list[dict]]] = {}
+    drop: ClassVar[set[str]] = set()
 
     def do_GET(self) -> None:
-        self._reply(200 if self.path == "/health" else 404, {"data": "OK"})
+        if self.path == "/ready":
+            self._reply(200, {"data": "OK"})
+        elif self.path in ("/connections", "/sources"):
+            if self.headers.get("Cookie") != "connect.sid=s%3Asession":
+                self._reply(401, {})
+            else:
+                self._reply(200, self.created.get(self.path[1:], []))
+        else:
+            self._reply(404, {})
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if self.path != "/register/password" or self.headers["Content-Type"] != "application/json":
+        if self.headers["Content-Type"] != "application/json":
+            self._reply(404, {})
+        elif self.path == "/login/password":
+            ok = any(u["email"] == body.get("email") and u["password"] == body.get("password")
+                     for u in self.registered)  # fmt: skip
+            self.send_response(303)
+            self.send_header("Location", "http://localhost:8080/" + ("" if ok else "login?err=authFail"))
+            self.send_header("Set-Cookie", "connect.sid=s%3Asession; Domain=localhost; Path=/; HttpOnly")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path != "/register/password":
             self._reply(404, {})
         elif body.get("password") != body.get("confirmPassword") or len(body.get("password", "")) < 12:
             self._reply(400, {"error": "invalid"})
@@ -118,10 +148,13 @@ class FakeHyperDX(BaseHTTPRequestHandler):
             self._reply(409, {"error": "teamAlreadyExists"})
         else:
             self.registered.append(body)
+            for kind, variable in (("connections", "DEFAULT_CONNECTIONS"), ("sources", "DEFAULT_SOURCES")):
+                made = [{"_id": str(n), **item} for n, item in enumerate(json.loads(DEFAULTS[variable]))]
+                type(self).created[kind] = [item for item in made if item["name"] not in self.drop]
             self._reply(200, {"status": "success"})
 
-    def _reply(self, code: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
+    def _reply(self, code: int, payload: dict | list) -> None:
+        data = json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -134,7 +167,7 @@ class FakeHyperDX(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hyperdx_api() -> Iterator[str]:
-    FakeHyperDX.registered = []
+    FakeHyperDX.registered, FakeHyperDX.created, FakeHyperDX.drop = [], {}, set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHyperDX)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -149,6 +182,7 @@ def run_hyperdx_init(api: str, password: str) -> subprocess.CompletedProcess:
         "HYPERDX_API_URL": api,
         "HYPERDX_USER_EMAIL": "sre@click-ai.dev",
         "HYPERDX_USER_PASSWORD": password,
+        **DEFAULTS,
     }
     return subprocess.run(
         ["sh", str(CONFIG / "hyperdx-init.sh")], env=env, capture_output=True, text=True, timeout=30
@@ -162,12 +196,39 @@ def test_hyperdx_init_registers_the_first_user_once(hyperdx_api):
     first = run_hyperdx_init(hyperdx_api, "SnkrsDrop.2026.Playground")
     assert first.returncode == 0, first.stderr
     assert "registered sre@click-ai.dev" in first.stdout
+    assert "in place: ClickHouse, Traces, Logs (loaded from S3)" in first.stdout
     assert FakeHyperDX.registered == [
         {"email": "sre@click-ai.dev", "password": "SnkrsDrop.2026.Playground",
          "confirmPassword": "SnkrsDrop.2026.Playground"}
     ]  # fmt: skip
     second = run_hyperdx_init(hyperdx_api, "SnkrsDrop.2026.Playground")
     assert second.returncode == 0 and "team exists already" in second.stdout
+    assert "in place:" in second.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("curl") is None, reason="hyperdx-init.sh runs curl (the init image ships it)"
+)
+def test_hyperdx_init_names_a_source_hyperdx_did_not_create(hyperdx_api):
+    FakeHyperDX.drop = {"Logs (loaded from S3)"}
+    result = run_hyperdx_init(hyperdx_api, "SnkrsDrop.2026.Playground")
+    assert result.returncode == 1
+    assert 'HyperDX did not create: source "Logs (loaded from S3)";' in result.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("curl") is None, reason="hyperdx-init.sh runs curl (the init image ships it)"
+)
+def test_hyperdx_init_reports_a_dead_api_in_one_line_of_its_own(hyperdx_api):
+    with socket.socket() as probe:  # a port nobody listens on: /ready fails, then the register call
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    script = (CONFIG / "hyperdx-init.sh").read_text().replace("until curl -fsS", "until true || curl -fsS")
+    env = {"PATH": os.environ["PATH"], "HYPERDX_API_URL": dead, "HYPERDX_USER_EMAIL": "a@b.c",
+           "HYPERDX_USER_PASSWORD": "SnkrsDrop.2026.Playground"}  # fmt: skip
+    result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"hyperdx-init: cannot reach the HyperDX API at {dead}: curl: (7)")
 
 
 @pytest.mark.skipif(

@@ -54,3 +54,18 @@ def test_compose_recipes_drive_docker_compose():
     up = dry_run("up")
     assert "cp .env.example .env" in up and "docker compose wait hyperdx-init" in up
     assert "HYPERDX_USER_EMAIL" in up and "HYPERDX_USER_PASSWORD" in up
+
+
+def test_seed_commands_act_on_the_event_generator_and_name_the_rest():
+    """The seed's meaning: `just logs` / `stop` / `start` / `restart` act on the event generator (HyperDX and
+    the rest keep running); named services, or `all` for the whole stack, stay reachable."""
+    for verb, command in (
+        ("logs", "docker compose logs -f --tail=100"),
+        ("stop", "docker compose stop"),
+        ("start", "docker compose start"),
+        ("restart", "docker compose restart"),
+    ):
+        assert dry_run(verb).strip().splitlines()[-1] == f"{command} event-generator"
+        assert dry_run(verb, "all").strip().splitlines()[-1] == command
+        named = dry_run(verb, "otel-collector", "hyperdx").strip().splitlines()[-1]
+        assert named == f"{command} otel-collector hyperdx"
