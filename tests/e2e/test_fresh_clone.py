@@ -1,6 +1,6 @@
-"""What a new user does first: clone, `just local`, watch one drop, Ctrl-C. No `.env`, no `.local/`, none of the
-project's variables in the environment (the fixtures of every other test set them; this one must not), on a
-terminal, so that Ctrl-C is a real one. It reuses the installed virtualenv: CI tests `just setup` itself."""
+"""What a new user does first: clone, `just local`, watch one drop, Ctrl-C. No `.env`, no `.local/`, none of
+the project's variables in the environment (the fixtures of every other test set them; this one must not), on
+a terminal, so that Ctrl-C is a real one. It reuses the installed virtualenv: CI tests `just setup` itself."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def setup_stamp(checkout: Path) -> str:
 
 
 class Terminal:
-    """A command on a pseudo-terminal, as a user's shell runs it (its own session, the terminal's foreground)."""
+    """A command on a pseudo-terminal as a shell runs it: its own session, the terminal's foreground."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.pid, self.fd = pty.fork()
