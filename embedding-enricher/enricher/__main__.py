@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from click_common.clickhouse import refused_login_is_a_config_error
 from click_common.config import load_settings, run_main
 from clickhouse_connect.driver.exceptions import OperationalError
 
@@ -20,9 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("clickhouse_connect", "urllib3"):  # store.py logs one line per retry itself
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    settings = load_settings(Settings)
     stopping = stop_on_signals()
     try:
-        return Enricher.start(load_settings(Settings), stopping, once=args.once).run(once=args.once)
+        with refused_login_is_a_config_error(
+            settings.clickhouse_user, settings.clickhouse_host, settings.clickhouse_port
+        ):
+            return Enricher.start(settings, stopping, once=args.once).run(once=args.once)
     except OperationalError as exc:  # only --once gives up (or a stop ends the wait); the service retries
         if stopping.is_set():
             return 0

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import botocore.exceptions
+from click_common.clickhouse import error_code
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 from tenacity import (
     RetryCallState,
@@ -36,24 +37,11 @@ _TRANSIENT_CLICKHOUSE_CODES = {
 }
 
 
-def clickhouse_error_code(exc: BaseException) -> int | None:
-    code = getattr(exc, "code", None)
-    if isinstance(code, int):
-        return code
-    text = str(exc)
-    marker = text.find("Code: ")
-    if marker >= 0:
-        digits = "".join(ch for ch in text[marker + 6 : marker + 12] if ch.isdigit())
-        if digits:
-            return int(digits)
-    return None
-
-
 def is_clickhouse_outage(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         return True
     if isinstance(exc, DatabaseError):
-        code = clickhouse_error_code(exc)
+        code = error_code(exc)
         return code is None or code in _TRANSIENT_CLICKHOUSE_CODES
     return isinstance(exc, ConnectionError | TimeoutError)
 

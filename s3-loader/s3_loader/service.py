@@ -8,6 +8,7 @@ import signal
 import sys
 
 import boto3
+from click_common.clickhouse import refused_login_is_a_config_error
 from click_common.config import ConfigError, load_settings
 
 from .bookkeeping import MissingTable
@@ -48,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     settings = load_settings(LoaderSettings)
     check_credentials(settings)
+    with refused_login_is_a_config_error(
+        settings.clickhouse_user, settings.clickhouse_host, settings.clickhouse_port
+    ):
+        return run(args, settings)
+
+
+def run(args: argparse.Namespace, settings: LoaderSettings) -> int:
+    """The command, once the settings are known to be usable."""
     if args.command == "status":
         try:
             print(show_status(settings))

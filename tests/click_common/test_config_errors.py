@@ -137,3 +137,16 @@ def test_the_supervisor_does_not_restart_a_process_that_failed_for_configuration
         f"bad   | exited with {EXIT_CONFIG}: a configuration error (the line above); not restarting" in text
     )
     assert starts.read_text() == "started\n"
+
+
+@pytest.mark.parametrize("module", ["s3_loader", "enricher"])
+def test_a_refused_clickhouse_login_is_a_configuration_error_not_an_outage(local_stack, tmp_path, module):
+    env = local_stack.env(CLICKHOUSE_USER="nobody", ENRICHER_ONCE_GIVE_UP_SECONDS="5")
+    done = subprocess.run([sys.executable, "-m", module, "--once"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == EXIT_CONFIG, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"{module}: configuration error: CLICKHOUSE_PASSWORD (or CLICKHOUSE_USER='nobody') is refused by "
+        f"ClickHouse at 127.0.0.1:{local_stack.clickhouse_port}; {WHERE}"
+    )
