@@ -98,7 +98,7 @@ benchmark NAME *ARGS: setup
 # ---------------------------------------------------------------------------------------------
 
 # chDB behind a ClickHouse HTTP endpoint on :8123 and an S3 server on :9002 (no Docker needed)
-local-stack *ARGS: setup
+local-stack *ARGS: setup env-file
     {{py}} -m local_stack {{ARGS}}
 
 # run one SQL query against whichever stack answers on :8123 (`just sql "SELECT count() FROM otel.otel_traces"`)
@@ -220,7 +220,7 @@ reset:
 # section:recipes-compose
 
 # simulate SNKRS drops into whichever stack is up (OTLP :4318): `just generate --once --time-scale 10`, --seed, --cycles
-generate *ARGS: setup
+generate *ARGS: setup env-file
     {{py}} -m snkrs_generator {{ARGS}}
 
 # run every business question of event-generator/snkrs_queries.sql against ClickHouse (`--name funnel`: just one)
@@ -230,21 +230,21 @@ snkrs-queries *ARGS: setup
 # section:recipes-generator
 
 # load the bucket's OTLP JSON files into otel.otel_traces / otel.otel_logs, forever (`just loader --once`: one pass)
-loader *ARGS: setup
+loader *ARGS: setup env-file
     {{py}} -m s3_loader {{ARGS}}
 
 # the S3 loader's bookkeeping: loaded / failed / skipped / pending files, rows, and why each failed file failed
-loader-status: setup
+loader-status: setup env-file
     {{py}} -m s3_loader status
 
 # section:recipes-loader
 
 # embed the spans of otel.otel_traces into otel.otel_traces_enriched, forever (`just enricher --once`: catch up, exit)
-enricher *ARGS: setup
+enricher *ARGS: setup env-file
     {{py}} -m enricher {{ARGS}}
 
 # the enricher's progress: enriched and pending rows, watermark, lag, cache hit rate, spans/s (either stack)
-enrichment-status: setup
+enrichment-status: setup env-file
     {{py}} -m enricher.status
 
 # section:recipes-enricher
@@ -252,7 +252,7 @@ enrichment-status: setup
 # The agent reads ClickHouse as the read-only `agent` user (password: CLICKHOUSE_AGENT_PASSWORD in .env).
 # ask Claude about the traces: `just agent` opens a session; `just agent "question" [--json]` answers once
 [positional-arguments]
-agent *ARGS: setup
+agent *ARGS: setup env-file
     #!/usr/bin/env bash
     set -euo pipefail
     export AGENT_CLICKHOUSE_USER="${AGENT_CLICKHOUSE_USER:-agent}"
