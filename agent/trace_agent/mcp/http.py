@@ -81,7 +81,10 @@ def http_app(server: Server[Any], host: str, token: str) -> Any:
         if is_loopback(host)
         else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
-    app = server.streamable_http_app(streamable_http_path=PATH, host=host, transport_security=security)
+    # Plain JSON responses: no tool streams progress, so an SSE stream per call would only add latency.
+    app = server.streamable_http_app(
+        streamable_http_path=PATH, host=host, transport_security=security, json_response=True
+    )
     return RequireBearer(app, token) if token.strip() else app
 
 

@@ -142,6 +142,8 @@ def build_server(ctx: ToolContext) -> Server[Any]:
         title="click-ai trace tools",
         description="Read-only tools over the OpenTelemetry traces of a simulated SNKRS drop in ClickHouse",
         instructions=SERVER_INSTRUCTIONS,
+        # From the registry: otherwise each HTTP tools/call would rebuild tools/list to find one schema.
+        get_tool_input_schema=lambda name: TOOLS[name].schema if name in TOOLS else None,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_list_resources=list_resources,
