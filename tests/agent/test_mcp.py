@@ -31,7 +31,7 @@ from trace_agent.results import DATA_PREAMBLE
 from trace_agent.tools import TOOLS
 
 from tests.agent.spans import Span, hex_id, insert, minutes_ago
-from tests.conftest import StackHandle, free_port
+from tests.conftest import REPO, StackHandle, free_port
 
 TRANSPORTS = ["stdio", "http"]
 ENRICHED_COLUMNS = [
@@ -373,3 +373,20 @@ def test_a_user_that_can_write_is_refused(stack, tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert done.returncode == 2 and "can write (readonly=0)" in done.stderr and done.stdout == ""
+
+
+def test_just_mcp_speaks_stdio(stack, tmp_path):
+    """`just mcp` as a client launches it: nothing but MCP on stdout (setup's messages go to stderr)."""
+    just = REPO / ".venv" / "bin" / "just"
+    params = StdioServerParameters(
+        command=str(just),
+        args=["--justfile", str(REPO / "justfile"), "mcp"],
+        env=server_env(stack),
+        cwd=tmp_path,
+    )
+
+    async def session() -> list[str]:
+        async with Client(params) as client:
+            return [t.name for t in (await client.list_tools()).tools]
+
+    assert anyio.run(session) == list(TOOLS)
