@@ -390,3 +390,48 @@ def test_just_mcp_speaks_stdio(stack, tmp_path):
             return [t.name for t in (await client.list_tools()).tools]
 
     assert anyio.run(session) == list(TOOLS)
+
+
+def test_parallel_calls_over_http_get_the_answers_of_sequential_ones(connect, traffic):
+    calls = [
+        ("list_services", {"sort_by": "errors"}),
+        ("error_summary", {"limit": 100}),
+        ("find_slow_spans", {"match": "checkout", "limit": 30}),
+        ("run_sql", {"sql": "SELECT ServiceName, count() FROM default.otel_traces GROUP BY 1 ORDER BY 1"}),
+    ]
+
+    async def session() -> tuple[list, list]:
+        async with connect("http") as client:
+            sequential = [data(await client.call_tool(name, args))["rows"] for name, args in calls]
+            twice = calls + calls
+            parallel: list = [None] * len(twice)
+
+            async def one(i: int) -> None:
+                parallel[i] = data(await client.call_tool(*twice[i]))["rows"]
+
+            async with anyio.create_task_group() as group:
+                for i in range(len(twice)):
+                    group.start_soon(one, i)
+            return sequential, parallel
+
+    sequential, parallel = anyio.run(session)
+    assert parallel == sequential + sequential and all(sequential)
+
+
+def test_an_unexpected_failure_is_a_one_line_tool_error(settings):
+    from trace_agent.db import Database
+    from trace_agent.mcp.server import build_server
+    from trace_agent.tools import ToolContext
+
+    db = Database(settings)
+
+    def broken(sql, parameters=None):
+        raise KeyError("a bug deep inside")
+
+    db.query = broken  # type: ignore[method-assign]
+
+    async def session() -> str:
+        async with Client(build_server(ToolContext(db, settings))) as client:
+            return error_text(await client.call_tool("list_services", {}))
+
+    assert anyio.run(session) == "internal error: KeyError: 'a bug deep inside'"

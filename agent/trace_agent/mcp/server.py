@@ -6,6 +6,7 @@ the untrusted-data marking) comes from `trace_agent.tools`; this module only tra
 
 from __future__ import annotations
 
+import logging
 import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -25,6 +26,8 @@ SCHEMA_URI = "clickai://schema"
 TRACE_URI_TEMPLATE = "clickai://trace/{trace_id}"
 _TRACE_URI = re.compile(r"^clickai://trace/(?P<trace_id>[^/?#]+)$")
 MIME = "text/plain"
+
+log = logging.getLogger("trace_agent.mcp")
 
 
 def _version() -> str:
@@ -74,7 +77,14 @@ def build_server(ctx: ToolContext) -> Server[Any]:
     tools = [mcp_tool(tool) for tool in TOOLS.values()]
 
     async def run_tool(name: str, arguments: dict[str, Any] | None) -> ToolResult:
-        return await anyio.to_thread.run_sync(execute, ctx, name, arguments if arguments is not None else {})
+        raw = arguments if arguments is not None else {}
+        try:
+            return await anyio.to_thread.run_sync(execute, ctx, name, raw)
+        except (
+            Exception
+        ) as exc:  # a bug, not a tool failure: the traceback to our log, one line to the client
+            log.exception("tool %s failed unexpectedly", name)
+            return ToolResult(name, raw, kind="error", error=f"internal error: {type(exc).__name__}: {exc}")
 
     async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
