@@ -9,7 +9,9 @@ MiniLM vectors), in a local stack of its own on free ports.
   the untrusted-data marking.
 - mcp: `python -m trace_agent.mcp --http` as its own process on 127.0.0.1 (a free port), called with the
   official `mcp` client over one streamable-HTTP session: the same work plus JSON-RPC, HTTP and the thread
-  hop on the server.
+  hop on the server. This is the ratio the floor names.
+- raw: the same `tools/call` as one hand-made JSON-RPC POST on a keep-alive connection (no client library):
+  the server's share of the MCP overhead, reported beside it (`server_ratio`).
 
 Runs alternate direct / mcp (and which goes first), `--runs` each after warm-up; ratio = the worst
 tool's MCP p50 / its direct p50.
@@ -18,6 +20,8 @@ tool's MCP p50 / its direct p50.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import socket
 import statistics
 import subprocess
@@ -77,8 +81,43 @@ async def timed_mcp(fn) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+class RawCaller:
+    """`tools/call` as the 2026-07-28 streamable HTTP wire has it, on one keep-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.ids = 0
+
+    def __call__(self, name: str, arguments: dict) -> bool:
+        self.ids += 1
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "benchmark", "version": "0"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        params = {"name": name, "arguments": arguments, "_meta": meta}
+        body = json.dumps({"jsonrpc": "2.0", "id": self.ids, "method": "tools/call", "params": params})
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+            "mcp-protocol-version": "2026-07-28",
+            "mcp-method": "tools/call",
+            "mcp-name": name,
+        }
+        try:
+            self.connection.request("POST", "/mcp", body, headers)
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, ConnectionError):  # the server closed an idle keep-alive
+            self.connection.close()
+            self.connection.request("POST", "/mcp", body, headers)
+            response = self.connection.getresponse()
+        answer = json.loads(response.read())
+        return response.status == 200 and not answer.get("result", {}).get("isError", True)
+
+
 async def measure(url: str, ctx: ToolContext, calls: list[tuple[str, dict]], runs: int) -> list[tuple]:
     rows = []
+    raw = RawCaller(int(url.rsplit(":", 1)[1].split("/")[0]))
     async with Client(url) as client:
         for name, tool_input in calls:
 
@@ -91,22 +130,27 @@ async def measure(url: str, ctx: ToolContext, calls: list[tuple[str, dict]], run
                 result = await client.call_tool(name, tool_input)
                 return not result.is_error
 
+            def through_raw(name=name, tool_input=tool_input) -> bool:
+                return raw(name, tool_input)
+
             for _ in range(2):
-                if not direct() or not await through_mcp():
+                if not direct() or not await through_mcp() or not through_raw():
                     raise SystemExit(f"{name} failed")
-            direct_times, mcp_times = [], []
+            direct_times, mcp_times, raw_times = [], [], []
             for run in range(runs):
                 if run % 2:  # every other run MCP first, so neither side always follows the other
                     mcp_times.append(await timed_mcp(through_mcp))
                 direct_times.append(timed(direct))
                 if not run % 2:
                     mcp_times.append(await timed_mcp(through_mcp))
-            d50, m50 = statistics.median(direct_times), statistics.median(mcp_times)
+                raw_times.append(timed(through_raw))
+            d50, m50, r50 = (statistics.median(t) for t in (direct_times, mcp_times, raw_times))
             d95, m95 = quantile(direct_times, 0.95), quantile(mcp_times, 0.95)
-            rows.append((name, d50, d95, m50, m95, m50 / d50))
+            rows.append((name, d50, d95, m50, m95, m50 / d50, r50 / d50))
             print(
                 f"{name:16} direct p50={d50:7.1f} ms p95={d95:7.1f} ms   "
-                f"mcp p50={m50:7.1f} ms p95={m95:7.1f} ms   mcp/direct={m50 / d50:.2f}",
+                f"mcp p50={m50:7.1f} ms p95={m95:7.1f} ms   raw p50={r50:7.1f} ms   "
+                f"mcp/direct={m50 / d50:.2f} raw/direct={r50 / d50:.2f}",
                 flush=True,
             )
     return rows
@@ -162,10 +206,12 @@ def main() -> int:
 
     worst = max(rows, key=lambda r: r[5])
     slowest = max(rows, key=lambda r: r[4])
+    worst_server = max(rows, key=lambda r: r[6])
     print(
         f"RESULT spans={args.spans} enriched={args.enriched} runs={args.runs} transport=streamable-http "
         f"worst_tool={worst[0]} worst_direct_p50_ms={worst[1]:.1f} worst_mcp_p50_ms={worst[3]:.1f} "
-        f"max_p95_tool={slowest[0]} max_mcp_p95_ms={slowest[4]:.1f} ratio={worst[5]:.2f}"
+        f"max_p95_tool={slowest[0]} max_mcp_p95_ms={slowest[4]:.1f} worst_server_tool={worst_server[0]} "
+        f"server_ratio={worst_server[6]:.2f} ratio={worst[5]:.2f}"
     )
     return 0
 
