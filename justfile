@@ -272,3 +272,18 @@ local *ARGS: setup env-file
     exec "{{py}}" -m local_stack.supervise "$@"
 
 # section:recipes-local
+
+# ---------------------------------------------------------------------------------------------
+# The agent's tools over MCP (Claude Code, Claude Desktop, any MCP client)
+# ---------------------------------------------------------------------------------------------
+
+# the agent's tools as an MCP server: stdio for a client to launch (`just mcp`), or `just mcp --http` (127.0.0.1:8765/mcp)
+[positional-arguments]
+mcp *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # stdout is the MCP stream: setup's messages go to stderr
+    "{{just_executable()}}" --justfile "{{justfile()}}" setup >&2
+    export AGENT_CLICKHOUSE_USER="${AGENT_CLICKHOUSE_USER:-agent}"
+    export AGENT_CLICKHOUSE_PASSWORD="${AGENT_CLICKHOUSE_PASSWORD:-${CLICKHOUSE_AGENT_PASSWORD:-}}"
+    exec "{{py}}" -m trace_agent.mcp "$@"

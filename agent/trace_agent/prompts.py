@@ -1,10 +1,13 @@
-"""The system prompt. Byte-stable (no timestamps, no settings) so the API can cache it with the tools."""
+"""The agent's instructions, one text for both doors: the CLI's system prompt and the MCP server's
+`instructions`. Byte-stable (no timestamps, no settings) so the API can cache it with the tools."""
 
-SYSTEM_PROMPT = """\
-You are the click-ai trace agent: an SRE's assistant answering questions about OpenTelemetry traces \
-stored in ClickHouse. The traffic is a simulated Nike SNKRS sneaker drop (storefront, checkout, payment, \
-inventory and related services).
+TRAFFIC = """\
+The traffic is a simulated Nike SNKRS sneaker drop (storefront, checkout, payment, \
+inventory and related services)."""
 
+# What the data is, which tool to pick (purpose-built first, run_sql last, windows, units), how to treat tool
+# output, how to answer.
+POLICY = """\
 ## Data
 - default.otel_traces — one row per span, from the OpenTelemetry Collector's direct export (the freshest \
 copy; all tools except semantic_search read it). Columns: Timestamp (span start, DateTime64(9), UTC), \
@@ -41,3 +44,22 @@ Be concise and concrete. Cite the numbers you relied on (counts, error rates, la
 window) and the trace ids of examples, so the user can check them. Use a short markdown table for \
 comparisons of several services. If the data cannot answer the question, say what is missing.
 """
+
+SYSTEM_PROMPT = f"""\
+You are the click-ai trace agent: an SRE's assistant answering questions about OpenTelemetry traces \
+stored in ClickHouse. {TRAFFIC}
+
+{POLICY}"""
+
+SERVER_INSTRUCTIONS = f"""\
+click-ai's tools answer questions about OpenTelemetry traces stored in ClickHouse; they only ever read. \
+{TRAFFIC}
+
+{POLICY}"""
+
+# The questions the project was seeded with: the MCP server offers them as prompts (name: (title, question)).
+SEED_QUESTIONS: dict[str, tuple[str, str]] = {
+    "slow_checkout_spans": ("Slow checkout spans", "find slow checkout spans in the last hour"),
+    "most_errors": ("Services with the most errors", "what services have the most errors?"),
+    "failed_payment_trace": ("Trace of a failed payment", "show me the trace tree for a failed payment"),
+}

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
 
     history_file: Path = Path("~/.local/state/click-ai/agent_history")
 
+    # The MCP server's streamable HTTP transport (`python -m trace_agent.mcp --http`, served at /mcp).
+    # Loopback by default; any other address needs the bearer token (clients send `Authorization: Bearer …`).
+    mcp_host: str = "127.0.0.1"
+    mcp_port: int = Field(8765, ge=1, le=65535)
+    mcp_token: str = ""
+
     @field_validator("traces_table", "trace_lookup_table", "enriched_table")
     @classmethod
     def _qualified_table(cls, value: str) -> str:

@@ -56,6 +56,7 @@ class ToolContext:
 @dataclass
 class Tool:
     name: str
+    title: str  # a human-readable name (MCP clients show it)
     description: str
     input_model: type[BaseModel]
     run: Callable[[ToolContext, Any], ToolResult]
@@ -300,6 +301,7 @@ TOOLS: dict[str, Tool] = {
     for t in [
         Tool(
             "describe_schema",
+            "Describe the trace tables",
             "The trace tables, their columns and what they mean, row counts and time ranges. Call it before "
             "writing SQL for run_sql.",
             DescribeSchemaInput,
@@ -307,6 +309,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "list_services",
+            "Services: traffic, errors, latency",
             "Per service in the window: spans, errors, error_rate (0..1) and p50/p95/p99 latency in ms. "
             "sort_by='errors' answers 'which services have the most errors'.",
             ListServicesInput,
@@ -314,6 +317,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "find_slow_spans",
+            "Find slow spans",
             "The slowest spans in the window, filtered by service and/or span name (substring match; `match` "
             "checks both, e.g. match='checkout' for 'slow checkout spans'), a minimum duration in ms and a "
             "status. Returns trace ids to pass to get_trace_tree.",
@@ -322,6 +326,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "error_summary",
+            "Summarize errors",
             "Error spans (StatusCode = 'Error') grouped by service and status message, with counts, "
             "example trace ids and when each was last seen.",
             ErrorSummaryInput,
@@ -329,6 +334,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "get_trace_tree",
+            "Trace tree",
             "One trace as an indented span tree: service · span · duration · start offset · status "
             "(message) {key attributes}. Very large traces are capped (truncated=true).",
             GetTraceTreeInput,
@@ -336,6 +342,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "semantic_search",
+            "Semantic span search",
             "Spans whose meaning is nearest to a plain-language query (vector search over the enriched "
             "spans), with service, status and time filters. distance 0 = identical, 1 = unrelated.",
             SemanticSearchInput,
@@ -343,6 +350,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "compare_windows",
+            "Compare two time windows",
             "Two equally long windows side by side per service (the current one ending now or at `end`, "
             "and a baseline `baseline_offset` earlier): traffic, error rate, p95, and the biggest changes.",
             CompareWindowsInput,
@@ -350,6 +358,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "run_sql",
+            "Run read-only SQL",
             "Escape hatch: one read-only ClickHouse query (SELECT/WITH/SHOW/DESCRIBE/EXPLAIN), LIMIT "
             "enforced. "
             "Prefer the other tools; Duration is in ns, filter on Timestamp to keep it fast.",

@@ -56,6 +56,7 @@ def test_the_playground_ports_are_published_on_loopback(compose):
     expected = {
         8080: ("hyperdx", 8080), 4317: ("otel-gateway", 4317), 4318: ("otel-gateway", 4318),
         8123: ("clickhouse", 8123), 9000: ("clickhouse", 9000), 9002: ("minio", 9000), 9001: ("minio", 9001),
+        8765: ("mcp", 8765),
     }  # fmt: skip
     for port, (service, target) in expected.items():
         assert published[port][:2] == (service, target), port
@@ -197,6 +198,7 @@ SERVICE_SETTINGS = {  # compose service -> the settings class the service builds
     "s3-loader": ("s3_loader.settings", "LoaderSettings"),
     "embedding-enricher": ("enricher.settings", "Settings"),
     "agent": ("trace_agent.settings", "Settings"),
+    "mcp": ("trace_agent.settings", "Settings"),
 }
 CLEARED_PREFIXES = (
     "CLICKHOUSE_",
@@ -229,7 +231,9 @@ def test_each_service_reads_the_environment_compose_gives_it(service, compose, m
         assert settings.otlp_endpoint == "http://otel-gateway:4318"
         return
     assert (settings.clickhouse_host, settings.clickhouse_port) == ("clickhouse", 8123)
-    user = {"s3-loader": "loader", "embedding-enricher": "enricher", "agent": "agent"}[service]
+    user = {"s3-loader": "loader", "embedding-enricher": "enricher", "agent": "agent", "mcp": "agent"}[
+        service
+    ]
     assert settings.clickhouse_user == user
     assert settings.clickhouse_password == clickhouse[f"CLICKHOUSE_{user.upper()}_PASSWORD"] != ""
     if service == "s3-loader":
@@ -239,3 +243,26 @@ def test_each_service_reads_the_environment_compose_gives_it(service, compose, m
             init["S3_BUCKET"],
             init["MINIO_LOADER_ACCESS_KEY"],
         )
+
+
+def test_the_mcp_service_serves_http_on_loopback_behind_a_token(compose):
+    from trace_agent.mcp.http import check_bind
+    from trace_agent.startup import StartupError
+
+    mcp = compose["services"]["mcp"]
+    assert mcp["build"]["dockerfile"] == "agent/Dockerfile" and "profiles" not in mcp
+    assert mcp["command"][:4] == ["python", "-m", "trace_agent.mcp", "--http"]
+    host = mcp["command"][mcp["command"].index("--host") + 1]
+    assert [(p["host_ip"], int(p["published"]), p["target"]) for p in mcp["ports"]] == [
+        ("127.0.0.1", 8765, 8765)
+    ]
+    env = mcp["environment"]
+    assert env["AGENT_CLICKHOUSE_USER"] == "agent"
+    assert (
+        env["AGENT_CLICKHOUSE_PASSWORD"]
+        == compose["services"]["clickhouse"]["environment"]["CLICKHOUSE_AGENT_PASSWORD"]
+    )
+    # The container binds beyond loopback: the server's own rule lets it only with the token compose gives it.
+    check_bind(host, env["AGENT_MCP_TOKEN"])
+    with pytest.raises(StartupError):
+        check_bind(host, "")

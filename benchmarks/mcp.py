@@ -1,0 +1,220 @@
+"""Each agent tool through the MCP server (streamable HTTP, the official client) against the same tool called
+directly, on the same data in the same run. Floor (issue 15): MCP/direct ≤ 1.2 for every tool.
+
+Data: the agent_tools benchmark's (1M spans over the last two hours, 200k of them enriched with the real
+MiniLM vectors), in a local stack of its own on free ports.
+
+- direct: `tools.execute(ctx, name, input)` and `results.model_text(result)` in this process, as the CLI's
+  agent loop runs a tool call: validation, the query as the read-only `agent` user, shaping, redaction and
+  the untrusted-data marking.
+- mcp: `python -m trace_agent.mcp --http` as its own process on 127.0.0.1 (a free port), called with the
+  official `mcp` client over one streamable-HTTP session: the same work plus JSON-RPC, HTTP and the thread
+  hop on the server. This is the ratio the floor names.
+- raw: the same `tools/call` as one hand-made JSON-RPC POST on a keep-alive connection (no client library):
+  the server's share of the MCP overhead, reported beside it (`server_ratio`).
+
+Runs alternate direct / mcp (and which goes first), `--runs` each after warm-up; ratio = the worst
+tool's MCP p50 / its direct p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+# This file is named mcp.py: its folder must not shadow the `mcp` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(REPO))
+
+import anyio  # noqa: E402
+from mcp import Client  # noqa: E402
+from trace_agent.db import Database  # noqa: E402
+from trace_agent.results import model_text  # noqa: E402
+from trace_agent.settings import Settings  # noqa: E402
+from trace_agent.tools import ToolContext, execute  # noqa: E402
+
+from benchmarks.agent_tools import generate, quantile  # noqa: E402
+from tests.conftest import free_port, start_local_stack, stop_local_stack  # noqa: E402
+
+
+def start_server(stack, port: int, cwd: str) -> subprocess.Popen:
+    env = stack.env(
+        AGENT_CLICKHOUSE_USER="agent", AGENT_CLICKHOUSE_PASSWORD="", TOKENIZERS_PARALLELISM="false"
+    )
+    env.pop("AGENT_MCP_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trace_agent.mcp", "--http", "--port", str(port)], env=env, cwd=cwd,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the MCP server exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the MCP server did not listen in time")
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+async def timed_mcp(fn) -> float:
+    started = time.perf_counter()
+    await fn()
+    return (time.perf_counter() - started) * 1000
+
+
+class RawCaller:
+    """`tools/call` as the 2026-07-28 streamable HTTP wire has it, on one keep-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.ids = 0
+
+    def __call__(self, name: str, arguments: dict) -> bool:
+        self.ids += 1
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "benchmark", "version": "0"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        params = {"name": name, "arguments": arguments, "_meta": meta}
+        body = json.dumps({"jsonrpc": "2.0", "id": self.ids, "method": "tools/call", "params": params})
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+            "mcp-protocol-version": "2026-07-28",
+            "mcp-method": "tools/call",
+            "mcp-name": name,
+        }
+        try:
+            self.connection.request("POST", "/mcp", body, headers)
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, ConnectionError):  # the server closed an idle keep-alive
+            self.connection.close()
+            self.connection.request("POST", "/mcp", body, headers)
+            response = self.connection.getresponse()
+        answer = json.loads(response.read())
+        return response.status == 200 and not answer.get("result", {}).get("isError", True)
+
+
+async def measure(url: str, ctx: ToolContext, calls: list[tuple[str, dict]], runs: int) -> list[tuple]:
+    rows = []
+    raw = RawCaller(int(url.rsplit(":", 1)[1].split("/")[0]))
+    async with Client(url) as client:
+        for name, tool_input in calls:
+
+            def direct(name=name, tool_input=tool_input) -> bool:
+                result = execute(ctx, name, tool_input)
+                model_text(result)
+                return result.error is None
+
+            async def through_mcp(name=name, tool_input=tool_input) -> bool:
+                result = await client.call_tool(name, tool_input)
+                return not result.is_error
+
+            def through_raw(name=name, tool_input=tool_input) -> bool:
+                return raw(name, tool_input)
+
+            for _ in range(2):
+                if not direct() or not await through_mcp() or not through_raw():
+                    raise SystemExit(f"{name} failed")
+            direct_times, mcp_times, raw_times = [], [], []
+            for run in range(runs):
+                if run % 2:  # every other run MCP first, so neither side always follows the other
+                    mcp_times.append(await timed_mcp(through_mcp))
+                direct_times.append(timed(direct))
+                if not run % 2:
+                    mcp_times.append(await timed_mcp(through_mcp))
+                raw_times.append(timed(through_raw))
+            d50, m50, r50 = (statistics.median(t) for t in (direct_times, mcp_times, raw_times))
+            d95, m95 = quantile(direct_times, 0.95), quantile(mcp_times, 0.95)
+            rows.append((name, d50, d95, m50, m95, m50 / d50, r50 / d50))
+            print(
+                f"{name:16} direct p50={d50:7.1f} ms p95={d95:7.1f} ms   "
+                f"mcp p50={m50:7.1f} ms p95={m95:7.1f} ms   raw p50={r50:7.1f} ms   "
+                f"mcp/direct={m50 / d50:.2f} raw/direct={r50 / d50:.2f}",
+                flush=True,
+            )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--enriched", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="mcp-bench-") as tmp:
+        stack = start_local_stack(Path(tmp) / "data")
+        server = None
+        try:
+            writer = stack.client()
+            generate(writer, args.spans, args.enriched)
+            sample = writer.query(
+                "SELECT TraceId FROM default.otel_traces WHERE StatusCode = 'Error' AND ParentSpanId = '' "
+                "ORDER BY Timestamp DESC LIMIT 1"
+            ).result_rows[0][0]
+            writer.close()
+
+            port = free_port()
+            server = start_server(stack, port, tmp)
+            settings = Settings(
+                _env_file=None, clickhouse_host=stack.host, clickhouse_port=stack.clickhouse_port,
+                clickhouse_user="agent",
+            )  # fmt: skip
+            db = Database(settings)
+            ctx = ToolContext(db, settings)
+            calls = [
+                ("describe_schema", {}),
+                ("list_services", {}),
+                ("find_slow_spans", {"span_name": "checkout", "limit": 20}),
+                ("error_summary", {}),
+                ("get_trace_tree", {"trace_id": sample}),
+                ("semantic_search", {"query": "payment card declined at checkout", "limit": 10}),
+                ("compare_windows", {"window": "30m"}),
+                (
+                    "run_sql",
+                    {"sql": "SELECT ServiceName, count() FROM default.otel_traces GROUP BY ServiceName"},
+                ),
+            ]
+            rows = anyio.run(measure, f"http://127.0.0.1:{port}/mcp", ctx, calls, args.runs)
+            db.close()
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+            stop_local_stack(stack)
+
+    worst = max(rows, key=lambda r: r[5])
+    slowest = max(rows, key=lambda r: r[4])
+    worst_server = max(rows, key=lambda r: r[6])
+    print(
+        f"RESULT spans={args.spans} enriched={args.enriched} runs={args.runs} transport=streamable-http "
+        f"worst_tool={worst[0]} worst_direct_p50_ms={worst[1]:.1f} worst_mcp_p50_ms={worst[3]:.1f} "
+        f"max_p95_tool={slowest[0]} max_mcp_p95_ms={slowest[4]:.1f} worst_server_tool={worst_server[0]} "
+        f"server_ratio={worst_server[6]:.2f} ratio={worst[5]:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
