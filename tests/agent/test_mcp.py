@@ -21,6 +21,7 @@ import httpx2
 import numpy as np
 import orjson
 import pytest
+from click_common.config import EXIT_CONFIG
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -334,7 +335,7 @@ def test_http_beyond_loopback_needs_a_token(stack, tmp_path):
         [sys.executable, "-m", "trace_agent.mcp", "--http", "--host", "0.0.0.0", "--port", str(free_port())],
         env=server_env(stack), cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert refused.returncode == 2
+    assert refused.returncode == EXIT_CONFIG
     assert refused.stderr.count("\n") == 1 and "AGENT_MCP_TOKEN" in refused.stderr
     assert "refusing to serve MCP on 0.0.0.0" in refused.stderr
 
@@ -372,7 +373,7 @@ def test_a_user_that_can_write_is_refused(stack, tmp_path):
         [sys.executable, "-m", "trace_agent.mcp"], env=server_env(stack, AGENT_CLICKHOUSE_USER="default"),
         cwd=tmp_path, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    assert done.returncode == 2 and "can write (readonly=0)" in done.stderr and done.stdout == ""
+    assert done.returncode == EXIT_CONFIG and "can write (readonly=0)" in done.stderr and done.stdout == ""
 
 
 def test_just_mcp_speaks_stdio(stack, tmp_path):

@@ -56,6 +56,7 @@ def _stripped_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         ("enricher", "ENRICHER_BATCH_SIZE", "many"),
         ("snkrs_generator", "GENERATOR_TIME_SCALE", "fast"),
         ("trace_agent", "CLICKHOUSE_PORT", "eighty"),
+        ("trace_agent.mcp", "AGENT_MCP_PORT", "eighty"),
         ("local_stack", "LOCAL_STACK_S3_PORT", "nine"),
         ("enricher.status", "CLICKHOUSE_PORT", "eighty"),
     ],

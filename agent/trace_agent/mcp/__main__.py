@@ -1,5 +1,5 @@
-import sys
+from click_common.config import run_main
 
 from .cli import run
 
-sys.exit(run())
+run_main("trace_agent.mcp", run)

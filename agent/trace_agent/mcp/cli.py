@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from pydantic import ValidationError
+from click_common.config import load_settings
 
 from ..cli import setup_logging
 from ..settings import Settings
-from ..startup import EXIT_CONFIG, StartupError
+from ..startup import StartupError
 
 log = logging.getLogger("trace_agent.mcp")
 
@@ -28,29 +28,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def settings_error(exc: ValidationError) -> str:
-    """One line naming the environment variable that is wrong."""
-    err = exc.errors()[0]
-    name = str(err["loc"][0]) if err["loc"] else "?"
-    field = Settings.model_fields.get(name)
-    alias = field.validation_alias if field else None
-    if isinstance(alias, str):
-        variable = alias
-    elif alias is not None and hasattr(alias, "choices"):
-        variable = str(alias.choices[0])
-    else:
-        variable = f"AGENT_{name.upper()}"
-    return f"{variable}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})"
-
-
 def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
-    try:
-        settings = settings or Settings()
-    except ValidationError as exc:
-        sys.stderr.write(f"trace_agent.mcp: {settings_error(exc)}\n")
-        return EXIT_CONFIG
+    settings = settings or load_settings(Settings)
     host = args.host or settings.mcp_host
     port = args.port or settings.mcp_port
 
