@@ -45,12 +45,13 @@ class Settings(BaseSettings):
     traces_table: str = "default.otel_traces"
     trace_lookup_table: str = "default.otel_traces_trace_id_ts"
     enriched_table: str = "otel.otel_traces_enriched"
+    logs_table: str = "default.otel_logs"
     # The enricher's model: queries must be embedded with the same one (offline, shipped in a package).
     embedding_model: str = Field("", validation_alias=AliasChoices("AGENT_EMBEDDING_MODEL", "ENRICHER_MODEL"))
 
     history_file: Path = Path("~/.local/state/click-ai/agent_history")
 
-    @field_validator("traces_table", "trace_lookup_table", "enriched_table")
+    @field_validator("traces_table", "trace_lookup_table", "enriched_table", "logs_table")
     @classmethod
     def _qualified_table(cls, value: str) -> str:
         if not _TABLE.match(value):
