@@ -36,6 +36,7 @@ SEQUENCE: tuple[tuple[str, dict[str, Any]], ...] = (
 _HEX32 = re.compile(r"\b[0-9a-f]{32}\b")
 # Errors that are the system working as intended or another service's error passed on (the baseline's rules)
 _EXPECTED = re.compile(r"answered \d{3}|sold out|bot blocked|rate limited|card declined", re.I)
+_PASSED_ON = re.compile(r"^(\S+) answered \d{3}: (.+)$", re.S)
 _HOST = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:internal|example)\b")
 
 
@@ -120,8 +121,10 @@ def baseline_answer(seq: Sequence) -> str:
 
     1. Error groups from error_summary, without expected outcomes and errors passed on by callers
        ("X answered 503", sold out, bot blocked, rate limited, card declined); the group touching the most
-       traces is the incident, its service the root cause — or the host its message names, if any.
-    2. No such group: the warning log group touching the most traces (at least 3), its service the cause.
+       traces is the incident. Its root cause: the service that raised the message (the deepest callee that
+       callers' "X answered NNN: <message>" name, else the group's service) and the host the message names.
+    2. No such group: the warning log group touching the most traces (at least 3, expected outcomes left
+       out), its service the cause.
     3. The entity: the host the message of rule 1 names; else a service.version whose error rate is over 3×
        its service's other versions' (5+ errors), or a snkrs.region's over 3× the rest's, or a replica in
        server.address whose p95 is over 5× the median address's.
@@ -136,14 +139,27 @@ def baseline_answer(seq: Sequence) -> str:
         r for r in groups if r["service"] != "api-gateway" or str(r.get("status_message")) not in raised
     ]
     groups.sort(key=lambda r: -(r.get("traces") or 0))
+    # callers repeat a callee's message ("payment answered 502: <message>"): the callee raised it
+    passed_on = [
+        (r["service"], m[1], m[2][:60])
+        for r in seq.by_name("error_summary")
+        if (m := _PASSED_ON.match(str(r.get("status_message", ""))))
+    ]
     chosen, service, entity = None, "", ""
     if groups:
         chosen = groups[0]
-        service = chosen["service"]
+        message = str(chosen.get("status_message", ""))
+        hops = [(caller, callee) for caller, callee, head in passed_on if message.startswith(head)]
+        deepest = [callee for _, callee in hops if callee not in {caller for caller, _ in hops}]
+        service = deepest[0] if deepest else chosen["service"]
         host = _HOST.search(str(chosen.get("status_message", "")))
         entity = host.group(0) if host else ""
     else:
-        logs = [r for r in seq.by_name("log_summary") if (r.get("traces") or 0) >= 3]
+        logs = [
+            r
+            for r in seq.by_name("log_summary")
+            if (r.get("traces") or 0) >= 3 and not _EXPECTED.search(str(r.get("template", "")))
+        ]
         logs.sort(key=lambda r: -(r.get("traces") or 0))
         if logs:
             chosen = logs[0]

@@ -45,9 +45,10 @@ def agent_settings(built: Built, options: Options) -> Settings:
         "clickhouse_password": "",
         **options.agent_overrides,
     }
-    if options.model:
-        overrides["model"] = options.model
-    return Settings(**overrides)
+    model = overrides.pop("model", None) or options.model
+    settings = Settings(**overrides)
+    # Settings(model=…) is ignored (the field is read as AGENT_MODEL only): set it on the instance
+    return settings.model_copy(update={"model": model}) if model else settings
 
 
 def question_text(question: Question, built: Built) -> str:

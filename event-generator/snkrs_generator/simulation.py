@@ -177,6 +177,8 @@ class Simulation:
                 if deadline is not None and time.monotonic() >= deadline:
                     self.stop.set()
             cycle += 1
+            if s.labels_file is not None:  # after every drop, so a run that never ends has its labels too
+                write_labels(s.labels_file, self.labels())
         self.report.seconds = time.monotonic() - started
         return self.report
 
