@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from snkrs_eval.__main__ import main
 from snkrs_eval.policy import baseline_answer, recall, run_sequence
 from snkrs_eval.runner import Options, agent_settings, ask, score_scenario_dicts
 from snkrs_eval.scenarios import QUESTIONS, Scenario
@@ -183,3 +184,25 @@ def test_builds_are_reproducible(deploy: Session, tmp_path: Path):
         ]
     finally:
         again.stop()
+
+
+def test_just_eval_writes_results_and_a_report(fake_api: FakeAnthropic, tmp_path: Path, monkeypatch):
+    """`python -m snkrs_eval --scenarios control --runs 2` on the fake API: every answer says nothing went
+    wrong, which is right on the control drop."""
+    calm = {"incident": False, "root_cause": [], "start": None, "end": None, "affected_requests": None,
+            "trace_ids": []}  # fmt: skip
+    turn = Turn([text("Nothing went wrong.\n```json\n" + json.dumps(calm) + "\n```")])
+    fake_api.play(*[turn] * 6)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.url)
+    monkeypatch.setenv("AGENT_API_MAX_RETRIES", "0")
+    out = tmp_path / "out"
+    assert main(["--scenarios", "control", "--runs", "2", "--model", "claude-eval", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    (scenario,) = results["scenarios"]
+    assert [r["score"] for r in scenario["runs"]] == [1.0, 1.0]
+    assert scenario["score_mean"] == 1.0 and scenario["score_spread"] == 0.0
+    assert results["model"] == "claude-eval" and results["summary"]["agent_score"] == 1.0
+    assert {r.body["model"] for r in fake_api.requests} == {"claude-eval"} and len(fake_api.requests) == 6
+    report = (out / "report.md").read_text()
+    assert "| control | none |" in report and "**agent 1.00**" in report
