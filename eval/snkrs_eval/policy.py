@@ -2,8 +2,9 @@
 
 Tool recall: the agent's purpose-built tools, called in one fixed sequence over the drop's window (SEQUENCE
 below), must surface the ground truth at all — for every incident: its root-cause entity, a time within
-±60 s of its start and the id of an affected trace, each in a row that reports something wrong (an error
-group, a warning log group, a slow span, an attribute value with errors or slow spans). On the control drop
+±60 s of its start and the id of an affected trace, all in rows that report something wrong (an error
+group, a warning log group, a slow span, an attribute value with errors or slow spans) and name the root
+cause (its service, or its version / region / replica where that is the point). On the control drop
 there is nothing to surface, so the sequence only has to run without tool errors. This is the ceiling the
 tools give any model.
 
@@ -100,17 +101,20 @@ def recall(seq: Sequence, labels: dict[str, Any]) -> dict[str, Any]:
     for inc in incidents:
         names = [inc["service"], *inc.get("accept_services", [])]
         token = entity_token(inc) if inc.get("entity_kind") in ("version", "region", "replica") else ""
-        entity = any(
-            (any(norm(n) in norm(text) for n in names) or (token and token in norm(text)))
+        # every fact must come from a row that names the root cause (its service or entity)
+        named = [
+            (row, text)
+            for row, text in zip(rows, texts, strict=True)
+            if (any(norm(n) in norm(text) for n in names) or (token and token in norm(text)))
             and (not token or token in norm(text))
-            for text in texts
-        )
+        ]
         start = _parse(inc["start"])
         started = any(
-            abs((t - start).total_seconds()) <= TIME_TOLERANCE_S for row in rows for t in _times(row)
+            abs((t - start).total_seconds()) <= TIME_TOLERANCE_S for row, _ in named for t in _times(row)
         )
         affected = set(inc["affected_trace_ids"])
-        trace = any(h in affected for text in texts for h in _HEX32.findall(text))
+        trace = any(h in affected for _, text in named for h in _HEX32.findall(text))
+        entity = bool(named)
         found.append({"kind": inc["kind"], "entity": entity, "start": started, "trace": trace})
     complete = all(f["entity"] and f["start"] and f["trace"] for f in found)
     return {"recall": 1.0 if complete else 0.0, "incidents": found, "tool_errors": seq.errors}

@@ -204,6 +204,7 @@ class Record:
     drop_id: str
     live_start_ns: int
     entity: str = ""
+    instance: str = ""  # service.instance.id, where one instance is the point
     trace_ids: set[str] = field(default_factory=set)
     first_ns: int | None = None
     last_ns: int | None = None
@@ -219,6 +220,7 @@ class Record:
             "accept_services": list(kind.accept),
             "entity_kind": kind.entity,
             "entity": self.entity or (inc.target if kind.entity else ""),
+            "instance": self.instance,
             "target": inc.target,
             "strength": inc.strength,
             "summary": kind.summary,
@@ -250,7 +252,14 @@ class Ledger:
         if not self.plan or self.state is None:
             return
         self._current = [
-            Record(inc, self.state.drop_id, live_start_ns, entities.get(inc.kind, "")) for inc in self.plan
+            Record(
+                inc,
+                self.state.drop_id,
+                live_start_ns,
+                entities.get(inc.kind, ""),
+                entities.get(f"{inc.kind}.instance", ""),
+            )
+            for inc in self.plan
         ]
         self.records.extend(self._current)
 

@@ -254,7 +254,9 @@ class Simulation:
         for inc in self.plan or ():
             if inc.kind == "bad_deploy":
                 canary = self.journeys.canary(inc.target)
-                entities[inc.kind] = str(canary.resource.attributes["service.version"])
+                attributes = canary.resource.attributes
+                entities[inc.kind] = str(attributes["service.version"])
+                entities[f"{inc.kind}.instance"] = str(attributes["service.instance.id"])
         assert self.state.live_started_ns is not None
         self.ledger.drop_live(self.state.live_started_ns, entities)
         self.drops.append(

@@ -117,6 +117,7 @@ def test_new_kinds_leave_their_signatures_and_no_labels(tmp_path: Path):
     ]
     assert not [s for s in old_errors if "size_run" in s.status_message]
     assert {s.trace_id for s in new} == set(deploy["affected_trace_ids"])
+    assert {s.resource["service.instance.id"] for s in new} == {deploy["instance"]}
     # slow replica: server.address, slow or timed out, only that replica
     replica = by_kind["slow_db_replica"]["entity"]
     db = [
