@@ -100,6 +100,7 @@ def _describe_schema(ctx: ToolContext, _args: DescribeSchemaInput) -> ToolResult
         "compare_windows (the collector's direct export: the freshest copy)",
         s.trace_lookup_table: "TraceId → (Start, End): bounds the scan when fetching one trace",
         s.enriched_table: "spans with a text embedding, read by semantic_search (lags loader and enricher)",
+        s.logs_table: "log records (Body, SeverityText, TraceId, LogAttributes), read by log_summary",
     }
     if s.traces_table != "otel.otel_traces":
         roles.setdefault("otel.otel_traces", "the same spans loaded back from the S3 copy (lags the export)")
