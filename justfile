@@ -40,7 +40,8 @@ setup:
     fi
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt "${torch_args[@]}"
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
-        -e ./click-common -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent
+        -e ./click-common -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent \
+        -e ./eval
     "{{py}}" -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'"
     echo "$want" > "$stamp"
     echo "setup: done"
@@ -287,3 +288,14 @@ mcp *ARGS:
     export AGENT_CLICKHOUSE_USER="${AGENT_CLICKHOUSE_USER:-agent}"
     export AGENT_CLICKHOUSE_PASSWORD="${AGENT_CLICKHOUSE_PASSWORD:-${CLICKHOUSE_AGENT_PASSWORD:-}}"
     exec "{{py}}" -m trace_agent.mcp "$@"
+
+# ---------------------------------------------------------------------------------------------
+# The eval (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+# score the agent on drops with injected incidents: each scenario in a fresh local stack; writes eval-results/
+# (`just eval --no-llm`: tool recall and the no-LLM baseline only; `--scenarios a,b --runs 3 --model M`)
+eval *ARGS: setup
+    {{py}} -m snkrs_eval {{ARGS}}
+
+# section:recipes-eval

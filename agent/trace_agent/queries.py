@@ -89,11 +89,86 @@ def error_summary(table: str, window: Window, service: str | None, examples: int
         params["service"] = service
     sql = f"""
 SELECT ServiceName AS service, substring(StatusMessage, 1, 200) AS status_message, count() AS errors,
-       groupUniqArray({int(examples)})(TraceId) AS example_trace_ids, max(Timestamp) AS last_seen
+       groupUniqArray({int(examples)})(TraceId) AS example_trace_ids, max(Timestamp) AS last_seen,
+       min(Timestamp) AS first_seen, uniqExact(TraceId) AS traces
 FROM {table}
 WHERE {where}
 GROUP BY service, status_message
 ORDER BY errors DESC, service, status_message
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+# Numbers, hex ids and ids like ord-1a2b… become <n> / <id>, so log lines of one kind share one template.
+_TEMPLATE = (
+    "replaceRegexpAll(replaceRegexpAll(replaceRegexpAll(substring(Body, 1, 300), "
+    "'\\\\b[a-z]+-[0-9a-f]{8,}\\\\b', '<id>'), '\\\\b[0-9a-f]{16,}\\\\b', '<id>'), "
+    "'[0-9]+(\\\\.[0-9]+)?', '<n>')"
+)
+
+
+def log_summary(
+    table: str,
+    window: Window,
+    service: str | None,
+    min_severity: int,
+    match: str | None,
+    examples: int,
+    limit: int,
+) -> Query:
+    where, params = window_filter(window)
+    where += " AND SeverityNumber >= {min_severity:UInt8}"
+    params["min_severity"] = int(min_severity)
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    if match:
+        where += f" AND {_contains('Body', 'match')}"
+        params["match"] = match
+    sql = f"""
+SELECT ServiceName AS service, SeverityText AS severity, {_TEMPLATE} AS template, count() AS records,
+       uniqExact(TraceId) AS traces, min(Timestamp) AS first_seen, max(Timestamp) AS last_seen,
+       groupUniqArray({int(examples)})(TraceId) AS example_trace_ids,
+       any(substring(Body, 1, 300)) AS example
+FROM {table}
+WHERE {where}
+GROUP BY service, severity, template
+ORDER BY records DESC, service, template
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+def attribute_breakdown(
+    table: str, window: Window, attribute: str, service: str | None, span_name: str | None, limit: int
+) -> Query:
+    """Spans grouped by one attribute (resource attributes first, then span attributes)."""
+    where, params = window_filter(window)
+    params["attribute"] = attribute
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    if span_name:
+        where += f" AND {_contains('SpanName', 'span_name')}"
+        params["span_name"] = span_name
+    value = (
+        "if(mapContains(ResourceAttributes, {attribute:String}), ResourceAttributes[{attribute:String}], "
+        "SpanAttributes[{attribute:String}])"
+    )
+    sql = f"""
+SELECT {value} AS value, count() AS spans, arraySort(groupUniqArray(5)(ServiceName)) AS services,
+       countIf(StatusCode = 'Error') AS errors, round(errors / spans, 4) AS error_rate,
+       round(quantileExact(0.5)(Duration) / 1e6, 2) AS p50_ms,
+       round(quantileExact(0.95)(Duration) / 1e6, 2) AS p95_ms,
+       round(max(Duration) / 1e6, 2) AS max_ms,
+       minIf(Timestamp, StatusCode = 'Error' OR Duration > 1000000000) AS first_bad,
+       maxIf(Timestamp, StatusCode = 'Error' OR Duration > 1000000000) AS last_bad,
+       anyIf(TraceId, StatusCode = 'Error') AS example_error_trace
+FROM {table}
+WHERE {where}
+  AND (mapContains(ResourceAttributes, {{attribute:String}})
+       OR mapContains(SpanAttributes, {{attribute:String}}))
+GROUP BY value
+ORDER BY errors DESC, p95_ms DESC, value
 LIMIT {int(limit) + 1}"""
     return sql, params
 

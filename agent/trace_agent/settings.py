@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     traces_table: str = "default.otel_traces"
     trace_lookup_table: str = "default.otel_traces_trace_id_ts"
     enriched_table: str = "otel.otel_traces_enriched"
+    logs_table: str = "default.otel_logs"
     # The enricher's model: queries must be embedded with the same one (offline, shipped in a package).
     embedding_model: str = Field("", validation_alias=AliasChoices("AGENT_EMBEDDING_MODEL", "ENRICHER_MODEL"))
 
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
     mcp_port: int = Field(8765, ge=1, le=65535)
     mcp_token: str = ""
 
-    @field_validator("traces_table", "trace_lookup_table", "enriched_table")
+    @field_validator("traces_table", "trace_lookup_table", "enriched_table", "logs_table")
     @classmethod
     def _qualified_table(cls, value: str) -> str:
         if not _TABLE.match(value):

@@ -71,6 +71,29 @@ class ErrorSummaryInput(WindowInput):
     examples: int = Field(3, ge=1, le=10, description="Example trace ids per group.")
 
 
+class LogSummaryInput(WindowInput):
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    min_severity: Literal["DEBUG", "INFO", "WARN", "ERROR"] = Field(
+        "WARN", description="Only log records at least this severe."
+    )
+    match: str | None = Field(None, description="Body contains this (case-insensitive).")
+    limit: int = Field(20, ge=1, le=100, description="Maximum (service, severity, template) groups.")
+    examples: int = Field(3, ge=1, le=10, description="Example trace ids per group.")
+
+
+class AttributeBreakdownInput(WindowInput):
+    attribute: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="A resource or span attribute key to group by, e.g. service.version, "
+        "service.instance.id, server.address, snkrs.region, http.route, http.response.status_code.",
+    )
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    span_name: str | None = Field(None, description="Span name contains this (case-insensitive).")
+    limit: int = Field(20, ge=1, le=100, description="Maximum values returned.")
+
+
 class GetTraceTreeInput(ToolInput):
     trace_id: str = Field(..., description="The 32-hex-digit TraceId.")
 

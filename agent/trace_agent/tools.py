@@ -19,12 +19,14 @@ from .settings import Settings
 from .sql_guard import SqlRejected, with_limit
 from .timewindow import Window, WindowError, iso, parse_duration, parse_time, resolve_window, utcnow
 from .tool_inputs import (
+    AttributeBreakdownInput,
     CompareWindowsInput,
     DescribeSchemaInput,
     ErrorSummaryInput,
     FindSlowSpansInput,
     GetTraceTreeInput,
     ListServicesInput,
+    LogSummaryInput,
     RunSqlInput,
     SemanticSearchInput,
     json_schema,
@@ -99,6 +101,7 @@ def _describe_schema(ctx: ToolContext, _args: DescribeSchemaInput) -> ToolResult
         "compare_windows (the collector's direct export: the freshest copy)",
         s.trace_lookup_table: "TraceId → (Start, End): bounds the scan when fetching one trace",
         s.enriched_table: "spans with a text embedding, read by semantic_search (lags loader and enricher)",
+        s.logs_table: "log records (Body, SeverityText, TraceId, LogAttributes), read by log_summary",
     }
     if s.traces_table != "otel.otel_traces":
         roles.setdefault("otel.otel_traces", "the same spans loaded back from the S3 copy (lags the export)")
@@ -205,6 +208,31 @@ def _error_summary(ctx: ToolContext, args: ErrorSummaryInput) -> ToolResult:
     window = ctx.resolve(args)
     query = queries.error_summary(ctx.settings.traces_table, window, args.service, args.examples, args.limit)
     return _table_result(ctx, "error_summary", args, query, args.limit, window)
+
+
+SEVERITY_NUMBERS = {"DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17}
+
+
+def _log_summary(ctx: ToolContext, args: LogSummaryInput) -> ToolResult:
+    window = ctx.resolve(args)
+    query = queries.log_summary(
+        ctx.settings.logs_table,
+        window,
+        args.service,
+        SEVERITY_NUMBERS[args.min_severity],
+        args.match,
+        args.examples,
+        args.limit,
+    )
+    return _table_result(ctx, "log_summary", args, query, args.limit, window)
+
+
+def _attribute_breakdown(ctx: ToolContext, args: AttributeBreakdownInput) -> ToolResult:
+    window = ctx.resolve(args)
+    query = queries.attribute_breakdown(
+        ctx.settings.traces_table, window, args.attribute, args.service, args.span_name, args.limit
+    )
+    return _table_result(ctx, "attribute_breakdown", args, query, args.limit, window)
 
 
 def _get_trace_tree(ctx: ToolContext, args: GetTraceTreeInput) -> ToolResult:
@@ -331,6 +359,23 @@ TOOLS: dict[str, Tool] = {
             "example trace ids and when each was last seen.",
             ErrorSummaryInput,
             _error_summary,
+        ),
+        Tool(
+            "log_summary",
+            "Log records (WARN and worse by default) grouped by service, severity and message template "
+            "(numbers and ids masked): records, traces, first_seen, last_seen, example trace ids and one "
+            "example line. Finds what the spans do not say: slow queries, consumer lag, retries.",
+            LogSummaryInput,
+            _log_summary,
+        ),
+        Tool(
+            "attribute_breakdown",
+            "Spans grouped by the value of one resource or span attribute (service.version, "
+            "service.instance.id, server.address, snkrs.region, …), optionally for one service or span "
+            "name: spans, errors, error_rate, p50/p95/max ms, first_bad/last_bad (error or > 1 s) and an "
+            "example error trace. Use it to find the one version, host, replica or region that is different.",
+            AttributeBreakdownInput,
+            _attribute_breakdown,
         ),
         Tool(
             "get_trace_tree",

@@ -59,6 +59,12 @@ SERVICES: tuple[str, ...] = tuple(SERVICE_VERSIONS)
 PAYMENT_PROVIDER_HOST = "api.payments-provider.example"
 PUSH_PROVIDER_HOST = "push.notify-provider.example"
 POSTGRES_HOST = "snkrs-db.internal"
+# read replicas: the services' SELECTs go to one of them
+DB_REPLICAS: tuple[str, ...] = (
+    "snkrs-db-replica-1.internal",
+    "snkrs-db-replica-2.internal",
+    "snkrs-db-replica-3.internal",
+)
 REDIS_HOST = "feed-cache.internal"
 KAFKA_HOST = "kafka.internal"
 ORDERS_TOPIC = "orders"

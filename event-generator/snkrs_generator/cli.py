@@ -25,6 +25,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--flat-out", action="store_true", help="no think time: generate as fast as export allows"
     )
+    parser.add_argument(
+        "--incidents",
+        help="none, random (seeded) or kind[:target][@start-end][*strength],... (GENERATOR_INCIDENTS)",
+    )
+    parser.add_argument("--labels", help="write the run's ground truth here (GENERATOR_LABELS_FILE)")
+    parser.add_argument(
+        "--simulated-clock",
+        action="store_true",
+        help="deterministic: simulated time, one thread, the drop ends now (GENERATOR_SIMULATED_CLOCK)",
+    )
     return parser.parse_args(argv)
 
 
@@ -35,6 +45,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "duration_s": args.duration,
         "time_scale": args.time_scale,
         "flat_out": True if args.flat_out else None,
+        "incidents": args.incidents,
+        "labels_file": args.labels,
+        "simulated_clock": True if args.simulated_clock else None,
     }
     base = load_settings(Settings)
-    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    # validated again with the flags applied: a bad plan is one readable line, not a traceback
+    return load_settings(
+        Settings, **{**base.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+    )

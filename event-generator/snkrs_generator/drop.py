@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import threading
-import time
 from collections import deque
 
 from .catalog import SIZE_WEIGHTS, SIZES, Product
+from .clock import WallClock
 from .failures import SoldOut
 
 
@@ -34,14 +34,14 @@ def split_inventory(units: int) -> dict[str, int]:
 class RateMeter:
     """Events per simulated second over the last simulated second."""
 
-    def __init__(self, time_scale: float) -> None:
-        self.window = 1.0 / time_scale
-        self.time_scale = time_scale
+    def __init__(self, clock: WallClock) -> None:
+        self.clock = clock
+        self.window = 1.0
         self._events: deque[float] = deque()
         self._lock = threading.Lock()
 
     def hit(self) -> float:
-        now = time.monotonic()
+        now = self.clock.mark()
         with self._lock:
             self._events.append(now)
             while self._events and self._events[0] < now - self.window:
@@ -50,13 +50,15 @@ class RateMeter:
 
 
 class DropState:
-    def __init__(self, cycle: int, drop_id: str, product: Product, units: int, time_scale: float) -> None:
+    def __init__(self, cycle: int, drop_id: str, product: Product, units: int, clock: WallClock) -> None:
         self.cycle = cycle
         self.drop_id = drop_id
         self.product = product
-        self.time_scale = time_scale
+        self.clock = clock
         self.phase = Phase.PRE_DROP
-        self.phase_started = time.monotonic()
+        self.phase_started = clock.mark()
+        self.live_started: float | None = None  # clock mark when DROP_LIVE began
+        self.live_started_ns: int | None = None
         self.inventory = split_inventory(units)
         self.initial_units = units
         self.sold = 0
@@ -64,16 +66,22 @@ class DropState:
         self.waiting = 0
         self.orders: list[str] = []
         self.entries = 0
-        self.reservations = RateMeter(time_scale)
+        self.reservations = RateMeter(clock)
         self._lock = threading.Lock()
 
     def enter(self, phase: Phase) -> None:
         self.phase = phase
-        self.phase_started = time.monotonic()
+        self.phase_started = self.clock.mark()
+        if phase is Phase.DROP_LIVE:
+            self.live_started, self.live_started_ns = self.phase_started, self.clock.now_ns()
 
     def seconds_into_phase(self) -> float:
         """Simulated seconds since the current phase began."""
-        return (time.monotonic() - self.phase_started) * self.time_scale
+        return self.clock.mark() - self.phase_started
+
+    def seconds_since_live(self) -> float | None:
+        """Simulated seconds since DROP_LIVE began (None before it): incidents are scheduled on this scale."""
+        return None if self.live_started is None else self.clock.mark() - self.live_started
 
     @property
     def remaining(self) -> int:

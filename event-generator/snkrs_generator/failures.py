@@ -72,3 +72,28 @@ def exception_attributes(exc: BaseException) -> dict[str, str]:
     if exc.__traceback__ is not None:  # not raised yet: its trace is still to come
         exc._otel_attributes = attributes
     return attributes
+
+
+class DeployRegression(SimulatedFailure):
+    status_code = 500
+    error_type = "KeyError"
+
+
+class ReplicaStatementTimeout(SimulatedFailure):
+    status_code = 503
+    error_type = "statement_timeout"
+
+
+class PaymentProviderUnavailable(SimulatedFailure):
+    status_code = 502
+    error_type = "provider_unavailable"
+
+
+class DependencyOverloaded(SimulatedFailure):
+    status_code = 503
+    error_type = "overloaded"
+
+
+class PushProviderTLSError(SimulatedFailure):
+    status_code = 502
+    error_type = "ssl.SSLCertVerificationError"

@@ -4,10 +4,12 @@ an order, the fulfilment trace its Kafka message starts), laid out on the simula
 from __future__ import annotations
 
 import random
-import time
 
 from . import catalog
+from .clock import WallClock
 from .drop import DropState, Phase, RateMeter
+from .failures import DeployRegression
+from .incidents import Ledger, bump_version
 from .latency import LatencyModel
 from .services.account import Account
 from .services.common import Shopper, short_id
@@ -18,14 +20,25 @@ from .services.orders import Orders
 from .services.payment import Payment
 from .services.waiting_room import WaitingRoom
 from .settings import Settings
-from .telemetry import Telemetry
+from .telemetry import ServiceTelemetry, Telemetry
 from .timeline import Timeline
 
 
 class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
-    def __init__(self, settings: Settings, telemetry: Telemetry, state: DropState) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        telemetry: Telemetry,
+        state: DropState,
+        clock: WallClock | None = None,
+        ledger: Ledger | None = None,
+    ) -> None:
         self.s = settings
         self.state = state
+        self.telemetry = telemetry
+        self.clock = clock or WallClock(settings.time_scale)
+        self.incidents = ledger or Ledger()
+        self.canaries: dict[str, ServiceTelemetry] = {}  # service name → the instance a bad deploy runs on
         svc = telemetry.services
         self.gw, self.room, self.account = svc["api-gateway"], svc["waiting-room"], svc["account"]
         self.feed, self.launch, self.inventory = svc["feed"], svc["launch"], svc["inventory"]
@@ -37,8 +50,43 @@ class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
         self.l_db, self.l_provider = LatencyModel(lat.database), LatencyModel(lat.payment_provider)
         self.l_bots, self.l_kafka = LatencyModel(lat.bot_scoring), LatencyModel(lat.kafka)
         self.l_push = LatencyModel(lat.push_provider)
-        self.rebuilds = RateMeter(settings.time_scale)
+        self.rebuilds = RateMeter(self.clock)
         self.load = 1.0
+
+    # --- incidents ------------------------------------------------------------------------------------
+
+    def canary(self, service: str) -> ServiceTelemetry:
+        """The instance a bad deploy of `service` runs on (created on first use, with the next version)."""
+        instance = self.canaries.get(service)
+        if instance is None:
+            base = self.telemetry[service]
+            version = bump_version(str(base.resource.attributes["service.version"]))
+            instance = self.canaries[service] = self.telemetry.add_instance(service, version)
+            instance.fault = self._deploy_fault
+        return instance
+
+    def _deploy_fault(self, t: Timeline) -> None:
+        inc = self.incidents.active("bad_deploy")
+        if inc is None:
+            return
+        self.incidents.hit("bad_deploy", t)
+        instance = self.canaries[inc.target]
+        version = instance.resource.attributes["service.version"]
+        raise DeployRegression(
+            f"KeyError: 'size_run' building the order total (pricing rules {version}); request failed"
+        )
+
+    def route(self, callee: ServiceTelemetry, t: Timeline) -> ServiceTelemetry:
+        inc = self.incidents.active("bad_deploy")
+        if inc is not None and inc.target == callee.name and t.rng.random() < inc.strength:
+            return self.canary(callee.name)
+        return callee
+
+    def tick(self) -> None:
+        """Before each request: services slowed by a live decoy are slow, the others are not."""
+        slow = self.incidents.active("slow_healthy")
+        for name, svc in self.telemetry.services.items():
+            svc.slowdown = slow.strength if slow is not None and slow.target == name else 1.0
 
     # --- shoppers -------------------------------------------------------------------------------------
 
@@ -65,11 +113,12 @@ class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
             "snkrs.region": shopper.region,
             "user_agent.original": shopper.platform,
         }
-        return Timeline(rng, time.time_ns(), attrs, self.load)
+        return Timeline(rng, self.clock.now_ns(), attrs, self.load, self.route)
 
     def step(self, rng: random.Random, shopper: Shopper) -> float:
         """One request by `shopper` in the current phase; returns its simulated duration in seconds."""
         shopper.requests += 1
+        self.tick()
         t = self.timeline(rng, shopper)
         phase = self.state.phase
         if phase is Phase.DROP_LIVE:

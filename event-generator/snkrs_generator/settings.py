@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -69,6 +71,23 @@ class Settings(BaseSettings):
         False, description="no think time: shoppers fire requests as fast as export allows"
     )
 
+    # clock and incidents
+    simulated_clock: bool = Field(
+        False,
+        description="one thread on a simulated clock: the seed reproduces the run; ends now (needs cycles)",
+    )
+    sim_start_ns: int | None = Field(
+        None, description="simulated clock start (epoch ns; default: so it ends now)"
+    )
+    incidents: str | None = Field(
+        None,
+        description="incident plan per drop: none, random or kind[:target][@start-end][*strength],... "
+        "(unset: the failure modes below run as configured)",
+    )
+    labels_file: Path | None = Field(
+        None, description="where the run's ground truth goes (JSON; never into the telemetry)"
+    )
+
     # phases
     pre_drop: PhaseSpec = PhaseSpec(duration_s=60, workers=5, think_s=4.0)
     drop_live: PhaseSpec = PhaseSpec(duration_s=90, workers=40, think_s=0.6)
@@ -116,6 +135,21 @@ class Settings(BaseSettings):
     outage_log_interval_s: float = Field(
         10.0, gt=0, description="while the collector is down, say so this often"
     )
+
+    @field_validator("incidents")
+    @classmethod
+    def _known_plan(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() != "random":
+            from .incidents import parse_plan
+
+            parse_plan(value)
+        return value
+
+    @model_validator(mode="after")
+    def _simulated_runs_end(self) -> Settings:
+        if self.simulated_clock and self.cycles is None:
+            raise ValueError("a simulated clock needs a number of cycles (--cycles N or --once)")
+        return self
 
     @field_validator("otlp_protocol")
     @classmethod

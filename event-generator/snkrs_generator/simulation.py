@@ -3,19 +3,23 @@ with a new product and fresh inventory. `run` is the API other tools reuse."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import random
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from .accounting import CountsSnapshot
 from .catalog import PRODUCTS
+from .clock import NS, SimClock, WallClock
 from .drop import PHASES, DropState, Phase
 from .exporters import ExporterErrors, otlp_exporters
+from .incidents import Ledger, apply_legacy, plan_for, write_labels
 from .journeys import Journeys
 from .latency import load_factor
 from .settings import PhaseSpec, Settings
@@ -60,10 +64,26 @@ class RunReport:
         )
 
 
-def new_drop(settings: Settings, cycle: int) -> DropState:
+def new_drop(settings: Settings, cycle: int, clock: WallClock | SimClock | None = None) -> DropState:
     product = PRODUCTS[(settings.seed + cycle) % len(PRODUCTS)]
     drop_id = f"drop-{settings.seed}-{cycle + 1:03d}"
-    return DropState(cycle, drop_id, product, settings.inventory_units, settings.time_scale)
+    return DropState(
+        cycle, drop_id, product, settings.inventory_units, clock or WallClock(settings.time_scale)
+    )
+
+
+def cycle_seconds(settings: Settings) -> float:
+    return settings.pre_drop.duration_s + settings.drop_live.duration_s + settings.post_drop.duration_s
+
+
+def make_clock(settings: Settings) -> WallClock | SimClock:
+    """The simulated clock starts so that the last drop ends now (or at `sim_start_ns`, for exact repeats)."""
+    if not settings.simulated_clock:
+        return WallClock(settings.time_scale)
+    start = settings.sim_start_ns
+    if start is None:
+        start = time.time_ns() - int((settings.cycles or 1) * cycle_seconds(settings) * NS)
+    return SimClock(start)
 
 
 class Simulation:
@@ -71,11 +91,25 @@ class Simulation:
         self.settings = settings
         self.telemetry = telemetry
         self.stop = stop
-        self.state = new_drop(settings, 0)
-        self.journeys = Journeys(settings, telemetry, self.state)
+        self.clock = make_clock(settings)
+        self.ledger = Ledger()
+        self.drops: list[dict[str, Any]] = []
+        self.state = self._new_drop(0)
+        self.journeys = Journeys(self.drop_settings, telemetry, self.state, self.clock, self.ledger)
         self.report = RunReport()
         self._errors_lock = threading.Lock()
         self._register_gauges()
+
+    def _new_drop(self, cycle: int) -> DropState:
+        """The drop's incident plan decides its settings (the original failure modes, the inventory)."""
+        self.plan = plan_for(self.settings.incidents, self.settings.seed, cycle)
+        self.drop_settings = apply_legacy(self.settings, self.plan)
+        state = new_drop(self.drop_settings, cycle, self.clock)
+        self.ledger.start_drop(state, self.plan)
+        return state
+
+    def labels(self) -> dict[str, Any]:
+        return self.ledger.labels(self.settings.seed, self.settings.incidents, self.drops)
 
     def _register_gauges(self) -> None:
         scale = self.settings.waiting_room_crowd_scale
@@ -118,8 +152,15 @@ class Simulation:
         cycle = 0
         while not self.stop.is_set() and (s.cycles is None or cycle < s.cycles):
             if cycle:
-                self.state = new_drop(s, cycle)
+                self.state = self._new_drop(cycle)
                 self.journeys.state = self.state
+                self.journeys.s = self.drop_settings
+            if self.plan:
+                log.info(
+                    "drop=%s incidents planned: %d (kinds are in the labels file, never in the telemetry)",
+                    self.state.drop_id,
+                    len(self.plan),
+                )
             log.info(
                 "drop=%s product=%s %r inventory=%d cycle=%d",
                 self.state.drop_id,
@@ -136,37 +177,44 @@ class Simulation:
                 if deadline is not None and time.monotonic() >= deadline:
                     self.stop.set()
             cycle += 1
+            if s.labels_file is not None:  # after every drop, so a run that never ends has its labels too
+                write_labels(s.labels_file, self.labels())
         self.report.seconds = time.monotonic() - started
         return self.report
 
     def run_phase(self, phase: Phase, deadline: float | None, upcoming: str) -> None:
         s, spec, tel = self.settings, self.spec(phase), self.telemetry
         self.state.enter(phase)
+        if phase is Phase.DROP_LIVE:
+            self._drop_live()
         self.journeys.load = load_factor(spec.workers, s.pre_drop.workers, s.load_sensitivity)
         spans0, logs0 = tel.snapshot()
         started = time.monotonic()
-        ends = started + spec.duration_s / s.time_scale
-        if deadline is not None:
-            ends = min(ends, deadline)
-        phase_stop = threading.Event()
         requests = [0] * spec.workers
         seeds = random.Random(f"{s.seed}-{self.state.cycle}-{phase.value}")
-        threads = [
-            threading.Thread(
-                target=self.shopper,
-                name=f"shopper-{phase.value}-{i}",
-                daemon=True,
-                args=(phase_stop, random.Random(seeds.getrandbits(64)), spec, requests, i),
-            )
-            for i in range(spec.workers)
-        ]
-        for thread in threads:
-            thread.start()
-        while not self.stop.is_set() and (remaining := ends - time.monotonic()) > 0:
-            self.stop.wait(remaining)
-        phase_stop.set()
-        for thread in threads:
-            thread.join()
+        if self.clock.simulated:
+            self.run_simulated(spec, seeds, requests)
+        else:
+            ends = started + spec.duration_s / s.time_scale
+            if deadline is not None:
+                ends = min(ends, deadline)
+            phase_stop = threading.Event()
+            threads = [
+                threading.Thread(
+                    target=self.shopper,
+                    name=f"shopper-{phase.value}-{i}",
+                    daemon=True,
+                    args=(phase_stop, random.Random(seeds.getrandbits(64)), spec, requests, i),
+                )
+                for i in range(spec.workers)
+            ]
+            for thread in threads:
+                thread.start()
+            while not self.stop.is_set() and (remaining := ends - time.monotonic()) > 0:
+                self.stop.wait(remaining)
+            phase_stop.set()
+            for thread in threads:
+                thread.join()
         tel.flush()
         seconds = time.monotonic() - started
         spans1, logs1 = tel.snapshot()
@@ -199,6 +247,65 @@ class Simulation:
             f" sold_out_after={sold_out:.1f}s" if sold_out is not None and phase is Phase.DROP_LIVE else "",
             upcoming,
         )
+
+    def _drop_live(self) -> None:
+        """DROP_LIVE begins: a bad deploy's instance comes up, and the incidents get their absolute times."""
+        entities = {}
+        for inc in self.plan or ():
+            if inc.kind == "bad_deploy":
+                canary = self.journeys.canary(inc.target)
+                attributes = canary.resource.attributes
+                entities[inc.kind] = str(attributes["service.version"])
+                entities[f"{inc.kind}.instance"] = str(attributes["service.instance.id"])
+        assert self.state.live_started_ns is not None
+        self.ledger.drop_live(self.state.live_started_ns, entities)
+        self.drops.append(
+            {
+                "drop_id": self.state.drop_id,
+                "sku": self.state.product.sku,
+                "live_start": _iso(self.state.live_started_ns),
+                "live_end": _iso(self.state.live_started_ns + int(self.settings.drop_live.duration_s * NS)),
+            }
+        )
+
+    def run_simulated(self, spec: PhaseSpec, seeds: random.Random, requests: list[int]) -> None:
+        """The phase on the simulated clock, one thread: each shopper's next request is an event, taken in
+        time order; the clock jumps from one to the next (no sleeping, and the same seed gives the same
+        run)."""
+        s, tel, journeys, clock = self.settings, self.telemetry, self.journeys, self.clock
+        assert isinstance(clock, SimClock)
+        begin = clock.now_ns()
+        end = begin + int(spec.duration_s * NS)
+        mu = math.log(spec.think_s)
+        shoppers, events = [], []
+        for i in range(spec.workers):
+            rng = random.Random(seeds.getrandbits(64))
+            ids = random.Random(rng.getrandbits(64))
+            shoppers.append([rng, ids, journeys.new_shopper(rng)])
+            first = 0.0 if self.state.phase is Phase.DROP_LIVE else rng.uniform(0, spec.think_s)
+            events.append((begin + int(first * NS), i))
+        heapq.heapify(events)
+        while events and not self.stop.is_set():
+            t_ns, i = heapq.heappop(events)
+            if t_ns >= end:
+                break
+            clock.set(t_ns)
+            tel.backpressure.wait(self.stop)
+            rng, ids, shopper = shoppers[i]
+            tel.ids.bind(ids)
+            try:
+                took = journeys.step(rng, shopper)
+            except Exception:
+                self.report.worker_errors += 1
+                log.exception("shopper %d failed a request (continuing with a new shopper)", i)
+                shopper.done, took = True, 0.0
+            requests[i] += 1
+            polling = shopper.joined and not shopper.admitted
+            if shopper.done:
+                shopper = shoppers[i][2] = journeys.new_shopper(rng)
+            think = s.waiting_room_poll_s if polling else rng.lognormvariate(mu, 0.5)
+            heapq.heappush(events, (t_ns + int((took + think) * NS), i))
+        clock.set(end)
 
     def shopper(
         self,
@@ -237,6 +344,10 @@ class Simulation:
             phase_stop.wait((took + think) / s.time_scale)
 
 
+def _iso(t_ns: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t_ns / NS)) + f".{t_ns // 1_000_000 % 1000:03d}Z"
+
+
 def run(
     settings: Settings | None = None,
     exporters: Exporters | None = None,
@@ -271,6 +382,9 @@ def run(
         report = simulation.run(deadline)
     finally:
         telemetry.shutdown()
+        if settings.labels_file is not None:
+            write_labels(settings.labels_file, simulation.labels())
+            log.info("labels written to %s", settings.labels_file)
     report.spans, report.logs = telemetry.snapshot()
     report.metric_points = telemetry.metric_points.snapshot()
     report.backpressure_s = telemetry.backpressure.waited_s

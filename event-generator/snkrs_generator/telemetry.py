@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
@@ -124,6 +125,8 @@ class ServiceTelemetry:
         self.logger = logger_provider.get_logger(SCOPE, __version__)
         self._counters: dict[str, Counter] = {}
         self._counters_lock = threading.Lock()
+        self.slowdown = 1.0  # multiplies its handlers' latency (an incident or a decoy sets it)
+        self.fault: Callable[[Any], None] | None = None  # raises for every request this instance serves
         self.server_duration: Histogram = self.meter.create_histogram(
             "http.server.request.duration",
             unit="s",
@@ -181,11 +184,13 @@ class ServiceTelemetry:
         )
 
 
-def service_resource(name: str, settings: Settings, rng: random.Random) -> Resource:
+def service_resource(
+    name: str, settings: Settings, rng: random.Random, version: str | None = None
+) -> Resource:
     return Resource.create(
         {
             "service.name": name,
-            "service.version": SERVICE_VERSIONS[name],
+            "service.version": version or SERVICE_VERSIONS[name],
             "service.namespace": settings.service_namespace,
             "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "deployment.environment.name": settings.environment,
@@ -225,20 +230,27 @@ class Telemetry:
         self.backpressure = Backpressure((self.spans, self.logs), settings.max_pending, self.health)
         counting_spans = CountingSpanProcessor(self.span_processor, self.spans)
         counting_logs = CountingLogProcessor(self.log_processor, self.logs)
-        interval_ms = max(200.0, settings.metric_interval_s * 1000.0 / settings.time_scale)
-        rng = random.Random(f"resources-{settings.seed}")
+        self._counting = (counting_spans, counting_logs)
+        self._interval_ms = max(200.0, settings.metric_interval_s * 1000.0 / settings.time_scale)
+        self._rng = random.Random(f"resources-{settings.seed}")
         self.services: dict[str, ServiceTelemetry] = {}
+        self.instances: list[ServiceTelemetry] = []
         for name in SERVICE_VERSIONS:
-            resource = service_resource(name, settings, rng)
-            tracer_provider = TracerProvider(resource=resource, id_generator=self.ids, shutdown_on_exit=False)
-            tracer_provider.add_span_processor(counting_spans)
-            logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-            logger_provider.add_log_record_processor(counting_logs)
-            reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=interval_ms)
-            meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
-            self.services[name] = ServiceTelemetry(
-                name, resource, tracer_provider, meter_provider, logger_provider
-            )
+            self.services[name] = self.add_instance(name)
+
+    def add_instance(self, name: str, version: str | None = None) -> ServiceTelemetry:
+        """One more instance of service `name` (its own service.instance.id; `version` for a new deploy)."""
+        resource = service_resource(name, self.settings, self._rng, version)
+        counting_spans, counting_logs = self._counting
+        tracer_provider = TracerProvider(resource=resource, id_generator=self.ids, shutdown_on_exit=False)
+        tracer_provider.add_span_processor(counting_spans)
+        logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+        logger_provider.add_log_record_processor(counting_logs)
+        reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=self._interval_ms)
+        meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+        instance = ServiceTelemetry(name, resource, tracer_provider, meter_provider, logger_provider)
+        self.instances.append(instance)
+        return instance
 
     def __getitem__(self, name: str) -> ServiceTelemetry:
         return self.services[name]
@@ -253,7 +265,7 @@ class Telemetry:
 
     def shutdown(self) -> None:
         """Final metric collection, then drain the span and log queues, then close the exporters."""
-        for service in self.services.values():
+        for service in self.instances:
             service.meter_provider.shutdown()
         self.span_processor.shutdown()
         self.log_processor.shutdown()

@@ -30,14 +30,22 @@ class Response:
 class Timeline:
     """A trace under construction. `t` is the simulated clock in ns since the epoch."""
 
-    __slots__ = ("attrs", "ctx", "load", "rng", "start_ns", "t")
+    __slots__ = ("attrs", "ctx", "load", "rng", "router", "start_ns", "t")
 
-    def __init__(self, rng: random.Random, start_ns: int, attrs: dict, load: float = 1.0) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        start_ns: int,
+        attrs: dict,
+        load: float = 1.0,
+        router: Callable[[ServiceTelemetry, Timeline], ServiceTelemetry] | None = None,
+    ) -> None:
         self.rng = rng
         self.t = self.start_ns = start_ns
         self.ctx: Context = EMPTY
         self.attrs = attrs  # shopper/drop attributes put on every SERVER span
         self.load = load
+        self.router = router  # picks the instance of a callee that serves an internal call
 
     @property
     def elapsed_s(self) -> float:
@@ -122,14 +130,17 @@ class Timeline:
         if extra:
             attrs.update(extra)
         start = self.t
+        slowdown = svc.slowdown
         with self.span(svc, f"{method} {route}", SpanKind.SERVER, attrs) as span:
-            self.wait(handler_latency)
+            self.wait(handler_latency, self.load * slowdown)
             try:
+                if svc.fault is not None:
+                    svc.fault(self)
                 response = handler()
             except SimulatedFailure as exc:
                 self.fail(svc, span, exc, error=exc.is_server_error)
                 response = Response(exc.status_code, str(exc))
-            self.wait(handler_latency)
+            self.wait(handler_latency, self.load * slowdown)
             status = response.status
             span.set_attribute("http.response.status_code", status)
             if status >= 500 and span.status.status_code is not StatusCode.ERROR:
@@ -161,6 +172,8 @@ class Timeline:
         extra: dict | None = None,
     ) -> Response:
         """An internal HTTP hop: a CLIENT span in the caller around the callee's SERVER span."""
+        if self.router is not None:
+            callee = self.router(callee, self)
         attrs = {
             "http.request.method": method,
             "url.full": f"http://{callee.name}{path}",
@@ -222,6 +235,8 @@ class Timeline:
                 if db_status:
                     span.set_attribute("db.response.status_code", db_status)
             svc.db_duration.record(
-                seconds, {"db.system.name": system, "db.operation.name": operation}, context=self.ctx
+                seconds,
+                {"db.system.name": system, "db.operation.name": operation, "server.address": host},
+                context=self.ctx,
             )
         return seconds

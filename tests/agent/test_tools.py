@@ -274,6 +274,7 @@ def test_describe_schema_names_tables_and_units(ctx, traffic):
     assert any(c.startswith("Duration UInt64") and "NANOSECONDS" in c for c in traces["columns"])
     assert "freshest" in traces["role"]
     assert "semantic_search" in tables["otel.otel_traces_enriched"]["role"]
+    assert "log_summary" in tables["default.otel_logs"]["role"] and tables["default.otel_logs"]["columns"]
     assert any("nanoseconds" in note for note in result.extra["notes"])
 
 

@@ -114,7 +114,12 @@ def test_latency_rises_with_load():
     assert [s.name for s in quiet] == [s.name for s in busy]
     for a, b in zip(quiet, busy, strict=True):
         assert b.end_time - b.start_time >= a.end_time - a.start_time, a.name
-    total = sum(s.end_time - s.start_time for s in busy) / sum(s.end_time - s.start_time for s in quiet)
+    # fixed-length waits (a provider timeout, a lock timeout) do not grow with load: compare the other traces
+    failed = {s.context.trace_id for s in quiet if s.status.status_code.name == "ERROR"}
+    pairs = [(a, b) for a, b in zip(quiet, busy, strict=True) if a.context.trace_id not in failed]
+    assert len(pairs) > 20
+    busy_ns = sum(b.end_time - b.start_time for _, b in pairs)
+    total = busy_ns / sum(a.end_time - a.start_time for a, _ in pairs)
     assert total > 1.3
 
 

@@ -4,25 +4,56 @@ from __future__ import annotations
 
 import random
 
+from ..failures import DependencyOverloaded
 from ..timeline import Response, Timeline
-from .common import OK, PG, ServiceBase, Shopper
+from .common import OK, WARN, ServiceBase, Shopper
 
 
 class Account(ServiceBase):
     def call_eligibility(self, t: Timeline, rng: random.Random, shopper: Shopper, caller=None) -> Response:
         def handler() -> Response:
-            t.database(
-                self.account,
-                "postgresql",
-                "SELECT",
-                "members",
+            self.read(
+                t, rng, self.account, "members",
                 "SELECT tier, strikes, launch_eligible FROM members WHERE member_id = $1",
-                self.l_db,
-                **PG,
-            )
+            )  # fmt: skip
             return OK
 
         route, path = "/members/{tier}/eligibility", f"/members/{shopper.tier}/eligibility"
-        return t.call(
-            caller or self.gw, self.account, "GET", route, path, handler, self.l_handler, self.l_net
-        )
+        storm = self.incidents.active("retry_storm") if caller is self.launch else None
+        if storm is None:
+            return t.call(
+                caller or self.gw, self.account, "GET", route, path, handler, self.l_handler, self.l_net
+            )
+        return self.retry_storm(t, rng, route, path, handler, storm)
+
+    def retry_storm(self, t: Timeline, rng: random.Random, route, path, handler, storm) -> Response:
+        """launch's eligibility client retries at once, up to `strength` times, on any 5xx: the extra load
+        overloads account, which sheds more, which brings more retries."""
+        self.incidents.hit("retry_storm", t)
+        attempts = max(2, int(storm.strength))
+
+        def overloaded() -> Response:
+            if rng.random() < 0.55:
+                inflight = rng.randint(600, 1400)
+                raise DependencyOverloaded(
+                    f"account overloaded: {inflight} requests in flight (limit 200); shedding load"
+                )
+            return handler()
+
+        response = OK
+        for attempt in range(attempts):
+            extra = {"http.request.resend_count": attempt} if attempt else None
+            response = t.call(
+                self.launch, self.account, "GET", route, path, overloaded, self.l_handler, self.l_net, extra
+            )
+            if response.status < 500:
+                return response
+            t.log(
+                self.launch,
+                WARN,
+                f"eligibility check failed with {response.status}; retrying immediately "
+                f"(attempt {attempt + 2} of {attempts})",
+                {"http.request.resend_count": attempt + 1, "server.address": self.account.name},
+                "snkrs.launch.retry",
+            )
+        return response

@@ -10,6 +10,8 @@ from opentelemetry._logs import SeverityNumber
 
 from .. import catalog
 from ..drop import DropState, RateMeter
+from ..failures import ReplicaStatementTimeout
+from ..incidents import Ledger
 from ..latency import LatencyModel
 from ..settings import Settings
 from ..telemetry import ServiceTelemetry
@@ -67,6 +69,41 @@ class ServiceBase:
     l_bots: LatencyModel
     l_kafka: LatencyModel
     l_push: LatencyModel
+    incidents: Ledger
+
+    def read(
+        self, t: Timeline, rng: random.Random, svc: ServiceTelemetry, collection: str, query: str
+    ) -> None:
+        """A SELECT on one of the read replicas; a slow replica (an incident) crawls or hits the statement
+        timeout, which fails the request."""
+        host = rng.choice(catalog.DB_REPLICAS)
+        where = {"host": host, "port": 5432, "namespace": "snkrs"}
+        inc = self.incidents.active("slow_db_replica")
+        if inc is None or inc.target != host:
+            t.database(svc, "postgresql", "SELECT", collection, query, self.l_db, **where)
+            return
+        self.incidents.hit("slow_db_replica", t)
+        seconds = self.l_db.sample(rng, inc.strength)
+        timeout = 1.0
+        if seconds < timeout:
+            t.database(svc, "postgresql", "SELECT", collection, query, self.l_db, seconds=seconds, **where)
+            if seconds > 0.25:
+                t.log(
+                    svc,
+                    WARN,
+                    f"slow query: {seconds * 1000:.0f} ms on {host}: {query}",
+                    {"server.address": host, "db.collection.name": collection},
+                    "snkrs.db.slow_query",
+                )
+            return
+        exc = ReplicaStatementTimeout(
+            f"canceling statement due to statement timeout ({timeout:.0f}s) on {host}: SELECT {collection}"
+        )
+        t.database(
+            svc, "postgresql", "SELECT", collection, query, self.l_db,
+            seconds=timeout, error=exc, db_status="57014", **where,
+        )  # fmt: skip
+        raise exc
 
     def request(self, t: Timeline, method: str, route: str, path: str, handler) -> Response:
         """The root: the api-gateway's SERVER span for a shopper's request."""

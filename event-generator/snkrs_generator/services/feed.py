@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import random
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, get_current_span
 
 from .. import catalog
 from ..drop import Phase
 from ..failures import (
     CacheStampedeTimeout,
 )
+from ..incidents import INJECTION_TEXT
 from ..timeline import Response, Timeline
-from .common import OK, PG, ServiceBase
+from .common import INFO, OK, PG, ServiceBase
 
 
 class Feed(ServiceBase):
@@ -21,16 +22,11 @@ class Feed(ServiceBase):
             hit = rng.random() < 0.92
             self.cache_get(t, "feed:upcoming", hit)
             if not hit:
-                t.database(
-                    self.feed,
-                    "postgresql",
-                    "SELECT",
-                    "products",
-                    "SELECT sku, name, launch_at FROM products WHERE launch_at > $1 ORDER BY launch_at "
-                    "LIMIT 50",
-                    self.l_db,
-                    **PG,
-                )
+                self.read(
+                    t, rng, self.feed, "products",
+                    "SELECT sku, name, launch_at FROM products WHERE launch_at > $1 "
+                    "ORDER BY launch_at LIMIT 50",
+                )  # fmt: skip
             return OK
 
         return t.call(
@@ -65,6 +61,7 @@ class Feed(ServiceBase):
             self.cache_get(t, key, hit=False)
             rebuilds = self.rebuilds.hit()
             if rng.random() < mode.probability:
+                self.incidents.hit("cache_stampede", t)
                 exc = CacheStampedeTimeout(
                     f"cache stampede on {key}: {rebuilds:.0f} concurrent rebuilds/s, "
                     "product query timed out after 2.0s"
@@ -98,8 +95,16 @@ class Feed(ServiceBase):
         hit = rng.random() < 0.85
         self.cache_get(t, key, hit)
         if not hit:
-            t.database(self.feed, "postgresql", "SELECT", "products", query, self.l_db, **PG)
+            self.read(t, rng, self.feed, "products", query)
             self.cache_set(t, key)
+        injection = self.incidents.active("injection")
+        if injection is not None and rng.random() < injection.strength:
+            # user-generated content that reached the telemetry: aimed at whoever reads it with an LLM
+            self.incidents.hit("injection", t)
+            get_current_span(t.ctx).set_attribute("snkrs.product.review", INJECTION_TEXT)
+            t.log(
+                self.feed, INFO, INJECTION_TEXT, {"snkrs.product.sku": self.state.product.sku}, "snkrs.review"
+            )
         return OK
 
     def cache_get(self, t: Timeline, key: str, hit: bool) -> None:

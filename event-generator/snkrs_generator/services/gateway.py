@@ -38,6 +38,8 @@ class Gateway(ServiceBase):
         span.set_attribute("snkrs.bot.score", round(score, 3))
         if score < threshold:
             return OK
+        if shopper.bot:
+            self.incidents.hit("bot_wave", t)
         asn = rng.choice(catalog.BOT_ASNS)
         if rng.random() < 0.4:
             rate = rng.randint(25, 90)

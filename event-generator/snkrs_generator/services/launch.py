@@ -64,13 +64,8 @@ class Launch(ServiceBase):
         won = rng.random() < 0.08
         attrs = {**t.attrs, "snkrs.draw.won": won}
         with t.span(self.launch, "publish draw result", SpanKind.INTERNAL, attrs):
-            t.database(
-                self.launch,
-                "postgresql",
-                "SELECT",
-                "entries",
+            self.read(
+                t, rng, self.launch, "entries",
                 "SELECT entry_id, result FROM entries WHERE launch_id = $1 AND notified = false LIMIT 100",
-                self.l_db,
-                **PG,
-            )
+            )  # fmt: skip
             self.call_notify(t, rng, self.launch, "draw_won" if won else "draw_lost")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from .. import catalog
 from ..drop import Phase
 from ..failures import (
     InventoryLockTimeout,
+    PushProviderTLSError,
+    exception_attributes,
 )
 from ..timeline import NS, Response, Timeline
 from .common import ACCEPTED, CREATED, INFO, OK, PG, WARN, ServiceBase, Shopper, short_id
@@ -86,6 +88,7 @@ class Orders(ServiceBase):
             mode = s.inventory_contention
             live = self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase())
             if live and rng.random() < mode.probability * min(1.0, rate / 20.0):
+                self.incidents.hit("inventory_contention", t)
                 exc = InventoryLockTimeout(
                     f"lock wait timeout on inventory row {sku}/{size} after "
                     f"{s.inventory_lock_timeout_s:.1f}s ({rate:.0f} reservations/s "
@@ -189,8 +192,14 @@ class Orders(ServiceBase):
     def fulfil_order(
         self, t: Timeline, rng: random.Random, shopper: Shopper, order_id: str, producer
     ) -> None:
-        """The consumer side: a new trace, linked to the producer span."""
-        c = Timeline(rng, t.t + int(rng.uniform(0.05, 0.6) * NS), t.attrs, self.load)
+        """The consumer side: a new trace, linked to the producer span. A lagging consumer (an incident)
+        picks the message up later and later."""
+        delay = rng.uniform(0.05, 0.6)
+        lag = self.incidents.active("consumer_lag")
+        since = self.state.seconds_since_live()
+        if lag is not None and since is not None:
+            delay += lag.strength * (since - lag.start_s)
+        c = Timeline(rng, t.t + int(delay * NS), t.attrs, self.load, t.router)
         attrs = {
             "messaging.system": "kafka",
             "messaging.operation.type": "process",
@@ -205,6 +214,17 @@ class Orders(ServiceBase):
         link = Link(producer, {"messaging.operation.type": "send"})
         with c.span(self.fulfil, f"process {catalog.ORDERS_TOPIC}", SpanKind.CONSUMER, attrs, links=[link]):
             c.wait(self.l_handler)
+            self.fulfil_lag.record(delay, {"messaging.destination.name": catalog.ORDERS_TOPIC}, context=c.ctx)
+            if delay > 2.0:
+                self.incidents.hit("consumer_lag", c)
+                c.log(
+                    self.fulfil,
+                    WARN,
+                    f"order {order_id} consumed {delay:.1f}s after it was published: consumer group "
+                    f"order-fulfillment is behind on {catalog.ORDERS_TOPIC}",
+                    {"snkrs.order.id": order_id, "messaging.destination.name": catalog.ORDERS_TOPIC},
+                    "snkrs.orders.consumer_lag",
+                )
             c.database(
                 self.fulfil,
                 "postgresql",
@@ -223,16 +243,20 @@ class Orders(ServiceBase):
             )
             self.call_notify(c, rng, self.fulfil, "order_confirmed")
 
+    @property
+    def fulfil_lag(self):
+        if not hasattr(self, "_fulfil_lag"):
+            self._fulfil_lag = self.fulfil.meter.create_histogram(
+                "messaging.process.lag",
+                unit="s",
+                description="Time from an orders message's publication to its processing.",
+            )
+        return self._fulfil_lag
+
     def call_order_status(self, t: Timeline, rng: random.Random, order_id: str) -> Response:
         def handler() -> Response:
-            t.database(
-                self.fulfil,
-                "postgresql",
-                "SELECT",
-                "orders",
-                "SELECT status, carrier, eta FROM orders WHERE order_id = $1",
-                self.l_db,
-                **PG,
+            self.read(
+                t, rng, self.fulfil, "orders", "SELECT status, carrier, eta FROM orders WHERE order_id = $1"
             )
             return OK
 
@@ -252,21 +276,34 @@ class Orders(ServiceBase):
 
     def call_notify(self, t: Timeline, rng: random.Random, caller, template: str) -> Response:
         def handler() -> Response:
+            sent = self.notify.counter("snkrs.notifications", "{notification}", "Push notifications sent.")
+            tls = self.incidents.active("push_tls_failure")
+            attrs = {
+                "http.request.method": "POST",
+                "server.address": catalog.PUSH_PROVIDER_HOST,
+                "server.port": 443,
+                "url.full": f"https://{catalog.PUSH_PROVIDER_HOST}/v3/messages",
+                "url.template": "/v3/messages",
+            }
+            if tls is not None and rng.random() < tls.strength:
+                self.incidents.hit("push_tls_failure", t)
+                exc = PushProviderTLSError(
+                    f"TLS handshake with {catalog.PUSH_PROVIDER_HOST}:443 failed: "
+                    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired"
+                )
+                with t.span(self.notify, "POST /v3/messages", SpanKind.CLIENT, attrs) as span:
+                    t.advance(rng.uniform(0.03, 0.09))
+                    span.add_event("exception", exception_attributes(exc), timestamp=t.t)
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    span.set_attribute("error.type", exc.error_type)
+                sent.add(
+                    1, {"snkrs.notification.template": template, "error.type": exc.error_type}, context=t.ctx
+                )
+                raise exc
             with t.span(
-                self.notify,
-                "POST /v3/messages",
-                SpanKind.CLIENT,
-                {
-                    "http.request.method": "POST",
-                    "server.address": catalog.PUSH_PROVIDER_HOST,
-                    "server.port": 443,
-                    "url.full": f"https://{catalog.PUSH_PROVIDER_HOST}/v3/messages",
-                    "url.template": "/v3/messages",
-                    "http.response.status_code": 202,
-                },
+                self.notify, "POST /v3/messages", SpanKind.CLIENT, {**attrs, "http.response.status_code": 202}
             ):
                 t.wait(self.l_push)
-            sent = self.notify.counter("snkrs.notifications", "{notification}", "Push notifications sent.")
             sent.add(1, {"snkrs.notification.template": template}, context=t.ctx)
             return ACCEPTED
 

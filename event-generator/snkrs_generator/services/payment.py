@@ -11,6 +11,7 @@ from ..drop import Phase
 from ..failures import (
     PaymentDeclined,
     PaymentProviderTimeout,
+    PaymentProviderUnavailable,
     exception_attributes,
 )
 from ..timeline import NS, Response, Timeline
@@ -43,6 +44,9 @@ class Payment(ServiceBase):
         live = self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase())
         outcomes = self.payment.counter("snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome.")
         template = "/v1/authorizations" if kind == "authorization" else "/v1/preauthorizations"
+        outage = self.incidents.active("payment_region_outage")
+        if outage is not None and outage.target == shopper.region and rng.random() < outage.strength:
+            return self.regional_outage(t, rng, shopper, kind, template, outcomes)
         for attempt in range(s.payment_max_attempts):
             attrs = {
                 "http.request.method": "POST",
@@ -56,6 +60,7 @@ class Payment(ServiceBase):
             start = t.t
             with t.span(self.payment, f"POST {template}", SpanKind.CLIENT, attrs) as span:
                 if live and rng.random() < mode.probability:
+                    self.incidents.hit("payment_timeout", t)
                     t.advance(s.payment_timeout_s)
                     try:  # raised for a real stack trace in the exception log record
                         raise PaymentProviderTimeout(
@@ -112,6 +117,68 @@ class Payment(ServiceBase):
         raise PaymentProviderTimeout(
             f"payment provider timed out on all {s.payment_max_attempts} attempts "
             f"({s.payment_timeout_s:.1f}s each); {kind} abandoned"
+        )
+
+    def regional_outage(
+        self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str, template: str, outcomes
+    ):
+        """The provider's edge for the shopper's region answers 503 at once, on every attempt."""
+        self.incidents.hit("payment_region_outage", t)
+        s = self.s
+        for attempt in range(s.payment_max_attempts):
+            attrs = {
+                "http.request.method": "POST",
+                "server.address": catalog.PAYMENT_PROVIDER_HOST,
+                "server.port": 443,
+                "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
+                "url.template": template,
+                "http.response.status_code": 503,
+            }
+            if attempt:
+                attrs["http.request.resend_count"] = attempt
+            start = t.t
+            with t.span(self.payment, f"POST {template}", SpanKind.CLIENT, attrs) as span:
+                t.advance(rng.uniform(0.02, 0.06))
+                message = (
+                    f"payment provider answered 503 for region {shopper.region}: upstream connect error or "
+                    "disconnect/reset before headers"
+                )
+                span.set_status(Status(StatusCode.ERROR, message))
+                span.set_attribute("error.type", "503")
+                t.log(
+                    self.payment,
+                    WARN,
+                    f"{message} (attempt {attempt + 1}/{s.payment_max_attempts})",
+                    {
+                        "error.type": "503",
+                        "http.request.resend_count": attempt,
+                        "snkrs.region": shopper.region,
+                    },
+                    "snkrs.payment.retry",
+                )
+                self.payment.client_duration.record(
+                    (t.t - start) / NS,
+                    {
+                        "server.address": catalog.PAYMENT_PROVIDER_HOST,
+                        "http.request.method": "POST",
+                        "http.response.status_code": 503,
+                        "error.type": "503",
+                    },
+                    context=t.ctx,
+                )
+            t.advance(0.1 * 2**attempt)
+        outcomes.add(
+            1,
+            {
+                "snkrs.payment.kind": kind,
+                "snkrs.payment.outcome": "provider_error",
+                "snkrs.region": shopper.region,
+            },
+            context=t.ctx,
+        )
+        raise PaymentProviderUnavailable(
+            f"payment provider unavailable for region {shopper.region} on all {s.payment_max_attempts} "
+            f"attempts (503); {kind} abandoned"
         )
 
     def refund_job(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:

@@ -33,6 +33,7 @@ class WaitingRoom(ServiceBase):
         def handler() -> Response:
             self.room_op(t, "ZADD", f"ZADD waiting-room:{drop} NX ? ?")
             if self.backlog() and rng.random() < self.s.waiting_room_backlog.probability:
+                self.incidents.hit("waiting_room_backlog", t)
                 raise self.backlog_error()
             shopper.joined = True
             self.state.join_queue()
@@ -50,6 +51,7 @@ class WaitingRoom(ServiceBase):
                 t, "ZRANK", f"ZRANK waiting-room:{drop} ?", load=self.load * (3.0 if backlog else 1.0)
             )
             if backlog and rng.random() < self.s.waiting_room_backlog.probability / 2:
+                self.incidents.hit("waiting_room_backlog", t)
                 raise self.backlog_error()
             admit = self.s.waiting_room_admit_probability * (0.25 if backlog else 1.0)
             if rng.random() < admit:

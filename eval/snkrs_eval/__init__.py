@@ -1,0 +1,1 @@
+"""The eval: scenarios with injected incidents, a pure scorer, the no-key figures and `just eval`."""
