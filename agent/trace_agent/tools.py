@@ -362,6 +362,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "log_summary",
+            "Summarize logs",
             "Log records (WARN and worse by default) grouped by service, severity and message template "
             "(numbers and ids masked): records, traces, first_seen, last_seen, example trace ids and one "
             "example line. Finds what the spans do not say: slow queries, consumer lag, retries.",
@@ -370,6 +371,7 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "attribute_breakdown",
+            "Break down by attribute",
             "Spans grouped by the value of one resource or span attribute (service.version, "
             "service.instance.id, server.address, snkrs.region, …), optionally for one service or span "
             "name: spans, errors, error_rate, p50/p95/max ms, first_bad/last_bad (error or > 1 s) and an "

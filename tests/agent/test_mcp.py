@@ -170,13 +170,30 @@ def enriched(stack) -> list[tuple[str, str, str]]:
     return out
 
 
+LOG_COLUMNS = ["Timestamp", "TraceId", "SpanId", "SeverityText", "SeverityNumber", "ServiceName", "Body"]
+
+
+@pytest.fixture
+def warnings(stack) -> list[list]:
+    """Five consumer-lag warnings in the last hour (one log template), and an INFO line no default counts."""
+    rng = random.Random(11)
+    rows_ = [[minutes_ago(30 - i), hex_id(rng, 32), hex_id(rng, 16), "WARN", 13, "order-fulfillment",
+              f"order ord-{rng.getrandbits(40):010x} consumed {3 + i}.5s after it was published"]
+             for i in range(5)]  # fmt: skip
+    info = [minutes_ago(2), hex_id(rng, 32), hex_id(rng, 16), "INFO", 9, "checkout-service", "order placed"]
+    client = stack.client()
+    client.insert("default.otel_logs", [*rows_, info], column_names=LOG_COLUMNS)
+    client.close()
+    return rows_
+
+
 def test_instructions_are_the_system_prompts_policy():
     assert POLICY in SYSTEM_PROMPT and POLICY in SERVER_INSTRUCTIONS
     assert "Use run_sql only when" in POLICY and "milliseconds" in POLICY and "last hour" in POLICY
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trace, enriched):
+def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trace, enriched, warnings):
     checkout = [s for s in traffic if s.service == "checkout-service"]
     by_service: dict[str, list[Span]] = defaultdict(list)
     for span in traffic + failed_trace:
@@ -247,6 +264,25 @@ def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trac
             now = {r["service"]: r for r in compared}
             assert now["checkout-service"]["spans_per_min_now"] == round((len(checkout) + 1) / 60, 2)
             assert now["checkout-service"]["spans_per_min_before"] == 0
+
+            breakdown = rows(await call("attribute_breakdown", {"attribute": "service.name", "window": "1h"}))
+            recent = [s for s in traffic + failed_trace if s.start > minutes_ago(60)]
+            assert {r["value"]: (r["spans"], r["errors"]) for r in breakdown} == {
+                service: (sum(s.service == service for s in recent),
+                          sum(s.service == service and s.status == "Error" for s in recent))
+                for service in {s.service for s in recent}
+            }  # fmt: skip
+
+            logs = rows(await call("log_summary", {"window": "1h"}))
+            assert [(r["service"], r["severity"], r["template"], r["records"]) for r in logs] == [
+                (
+                    "order-fulfillment",
+                    "WARN",
+                    "order <id> consumed <n>s after it was published",
+                    len(warnings),
+                )
+            ]
+            assert set(logs[0]["example_trace_ids"]) <= {w[1] for w in warnings}
 
             sql = "SELECT count() FROM default.otel_traces WHERE Timestamp > now() - INTERVAL 1 HOUR"
             assert (await call("run_sql", {"sql": sql}))["rows"] == [[len(traffic) + len(failed_trace)]]
