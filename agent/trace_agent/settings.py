@@ -13,7 +13,10 @@ _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AGENT_", env_file=".env", extra="ignore")
+    # populate_by_name: Settings(model=…, clickhouse_port=…) sets those fields too, not only AGENT_MODEL etc.
+    model_config = SettingsConfigDict(
+        env_prefix="AGENT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
     clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")

@@ -46,9 +46,7 @@ def agent_settings(built: Built, options: Options) -> Settings:
         **options.agent_overrides,
     }
     model = overrides.pop("model", None) or options.model
-    settings = Settings(**overrides)
-    # Settings(model=…) is ignored (the field is read as AGENT_MODEL only): set it on the instance
-    return settings.model_copy(update={"model": model}) if model else settings
+    return Settings(**overrides, **({"model": model} if model else {}))
 
 
 def question_text(question: Question, built: Built) -> str:

@@ -160,3 +160,11 @@ def test_trace_tree_orders_children_and_flags_orphans():
     assert [line.split()[0] for line in lines] == ["a", "b", "c", "z"]
     assert lines[1].startswith("  b ") and "Error" in lines[1] and "+1 ms" in lines[1]
     assert "[parent span not found]" in lines[3] and "otel.noise" not in lines[0]
+
+
+def test_settings_take_field_names_as_well_as_variables():
+    """Settings(model=…) must set the model (it used to be ignored silently: only AGENT_MODEL worked)."""
+    from trace_agent.settings import Settings
+
+    settings = Settings(_env_file=None, model="claude-test", clickhouse_port=1)
+    assert settings.model == "claude-test" and settings.clickhouse_port == 1
