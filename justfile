@@ -129,6 +129,13 @@ preflight: env-file
     docker info >/dev/null 2>&1 || fail "the Docker daemon is not reachable (\`docker info\` fails): start Docker, or check your access to its socket"
     value() { grep -E "^$1=" .env | tail -n 1 | cut -d= -f2-; }
     bad=0
+    # A .env from an older checkout lacks what the stack has needed since: compose would refuse it by name.
+    for name in $(grep -o '${[A-Z0-9_]*:?' docker-compose.yaml | sed 's/^..//; s/:?$//' | sort -u); do
+        if ! grep -qE "^$name=" .env; then
+            echo "up: .env has no $name, which the stack needs: copy its line from .env.example" >&2
+            bad=1
+        fi
+    done
     for name in CLICKHOUSE_PASSWORD CLICKHOUSE_COLLECTOR_PASSWORD CLICKHOUSE_LOADER_PASSWORD CLICKHOUSE_ENRICHER_PASSWORD CLICKHOUSE_AGENT_PASSWORD; do
         if [[ "$(value "$name")" == *[\<\&]* ]]; then
             echo "up: .env: $name contains < or &, which ClickHouse cannot read (it parses each password as XML): choose another" >&2
