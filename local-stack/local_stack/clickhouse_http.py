@@ -10,6 +10,7 @@ import orjson
 from aiohttp import BasicAuth, web
 from multidict import MultiDict
 
+from . import native_compression, native_revision
 from .body_stream import StreamDecoder
 from .engine import ClickHouseError, Engine, Result, check_single_statement
 from .sql_text import Insert, Query, content_type, parse_request, streamable_insert
@@ -107,10 +108,13 @@ class ClickHouseHTTP:
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")
             encoding = _still_encoded(request.headers.get("Content-Encoding", ""))
             streamed = streamable_insert(args.get("query", ""))
-            if form is None and streamed and encoding in StreamDecoder.SUPPORTED:
+            framed = args.get("decompress") == "1"  # ClickHouse's compressed blocks (clickhouse-go)
+            if form is None and streamed and encoding in StreamDecoder.SUPPORTED and not framed:
                 result = await self._streamed_insert(request, streamed, encoding, user, database, settings)
             else:
                 body = b"" if form is not None else _decode_body(await request.read(), encoding)
+                if framed:
+                    body = native_compression.decompress(body)
                 parsed = parse_request(
                     args.get("query", ""), body, args.get("default_format", "TabSeparated")
                 )
@@ -132,7 +136,18 @@ class ClickHouseHTTP:
                 text=f"Code: 36. DB::Exception: query is not valid UTF-8: {exc}. (BAD_ARGUMENTS)\n",
                 headers={"X-ClickHouse-Exception-Code": "36", **self._common_headers()},
             )
+        revision = args.get("client_protocol_version", "0")
+        if result.fmt == "Native" and revision.isdigit() and int(revision) > 0:
+            try:  # what clickhouse-server writes for a client of that TCP protocol revision (clickhouse-go)
+                result.body = native_revision.for_revision(bytes(result.body), int(revision))
+            except ClickHouseError as exc:
+                return web.Response(
+                    status=500, text=f"{exc} (version {self.engine.version})\n",
+                    headers={"X-ClickHouse-Exception-Code": str(exc.code), **self._common_headers()},
+                )  # fmt: skip
         headers = self._result_headers(result)
+        if args.get("compress") == "1":  # ClickHouse's compressed blocks, whatever the size
+            return web.Response(body=native_compression.compress(bytes(result.body)), headers=headers)
         if len(result.body) <= _STREAM_ABOVE:
             return web.Response(body=bytes(result.body), headers=headers)
         response = web.StreamResponse(headers=headers)

@@ -337,6 +337,7 @@ def _span_id(value: Any, field: str = "spanId") -> str:
 
 
 _fromhex = bytes.fromhex
+_UINT64 = (1 << 64) - 1
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -351,7 +352,7 @@ def go_float(f: float) -> str:
         # Python chose fixed notation, so 1e-4 <= |f| < 1e16: Go's 'f' format gives the same digits
         return r[:-2] if r.endswith(".0") else r
     if f != f or f in (math.inf, -math.inf):
-        return "json: unsupported value: " + ("NaN" if f != f else ("+Inf" if f > 0 else "-Inf"))
+        return "NaN" if f != f else ("Infinity" if f > 0 else "-Infinity")  # pdata float64AsString (>= 0.151)
     a = abs(f)
     if a != 0 and (a < 1e-6 or a >= 1e21):
         # Go 'e' format: shortest digits, exponent without zero padding for negatives (e-07 → e-7).
@@ -694,7 +695,8 @@ def _span_row(
         scope_name,
         scope_version,
         _attrs(get("attributes"), "attributes"),
-        end - start if end > start else 0,
+        (end - start)
+        & _UINT64,  # pcommon.Timestamp (uint64) subtraction: end < start wraps around, as upstream
         status_word,
         _str_field(status, "message"),
         ev_times,
