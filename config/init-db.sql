@@ -499,8 +499,12 @@ CREATE FUNCTION IF NOT EXISTS s3_loader_any_value AS (v) -> multiIf(
     tupleElement(v, 'doubleValue') IS NOT NULL, s3_loader_go_float(assumeNotNull(tupleElement(v, 'doubleValue'))),
     '');
 
-CREATE FUNCTION IF NOT EXISTS s3_loader_attributes AS (a) ->
-    mapFromArrays(arrayMap(x -> tupleElement(x, 'key'), a), arrayMap(x -> s3_loader_any_value(tupleElement(x, 'value')), a));
+-- The exporter's map: keys sorted by bytes, a duplicate key kept (in arrival order) as pdata keeps it.
+CREATE FUNCTION IF NOT EXISTS s3_loader_sorted_pairs AS (a) -> arraySort((x, i) -> (tupleElement(x, 'key'), i), a, arrayEnumerate(a));
+
+CREATE FUNCTION IF NOT EXISTS s3_loader_attributes AS (a) -> mapFromArrays(
+    arrayMap(x -> tupleElement(x, 'key'), s3_loader_sorted_pairs(a)),
+    arrayMap(x -> s3_loader_any_value(tupleElement(x, 'value')), s3_loader_sorted_pairs(a)));
 
 -- traceutil.TraceIDToHexOrEmptyString: lowercase hex, the all-zero id is ''.
 CREATE FUNCTION IF NOT EXISTS s3_loader_hex_id AS (id, zeros) -> if(id = zeros, '', lower(id));

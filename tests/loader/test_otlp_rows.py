@@ -7,10 +7,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from s3_loader.documents import encode_trace_rows
 from s3_loader.otlp_rows import (
     LOG_COLUMNS,
     METRIC_COLUMNS,
     TRACE_COLUMNS,
+    DuplicateKeys,
     OTLPFormatError,
     any_value_str,
     go_float,
@@ -239,3 +241,15 @@ def test_bad_metric_document_names_the_place():
     where = r"^resourceMetrics\[0\]\.scopeMetrics\[0\]\.metrics\[2\]: "
     with pytest.raises(OTLPFormatError, match=where + ".*count"):
         metric_rows(doc)
+
+
+def test_map_keys_come_sorted_and_duplicate_keys_stay_as_the_exporter_writes_them():
+    """clickhouse-go sorts the exporter's map by key; pdata keeps each entry of a repeated key."""
+    kvs = [
+        {"key": k, "value": {"stringValue": v}} for k, v in (("b", "1"), ("a", "2"), ("c", "3"), ("a", "4"))
+    ]
+    row = dict(zip(TRACE_COLUMNS, trace_rows(_one_span(attributes=kvs[:3]))[0], strict=True))
+    assert list(row["SpanAttributes"].items()) == [("a", "2"), ("b", "1"), ("c", "3")]
+    row = dict(zip(TRACE_COLUMNS, trace_rows(_one_span(attributes=kvs))[0], strict=True))
+    assert row["SpanAttributes"] == DuplicateKeys([("a", "2"), ("a", "4"), ("b", "1"), ("c", "3")])
+    assert encode_trace_rows([list(row.values())]).count(b'"a":') == 2
