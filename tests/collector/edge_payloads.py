@@ -254,3 +254,6 @@ def metrics() -> dict[str, Any]:
             }
         ]
     }  # fmt: skip
+
+
+SIGNALS = {"traces": traces, "logs": logs, "metrics": metrics}

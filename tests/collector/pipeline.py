@@ -54,16 +54,24 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float, tail: Call
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {value!r})\n{tail()}")
 
 
-def settled_count(client, table: str, at_least: int, quiet_s: float = 2.0) -> int:
+def settled_count(
+    client,
+    table: str,
+    at_least: int,
+    quiet_s: float = 2.0,
+    timeout: float = 120.0,
+    tail: Callable[[], str] = str,
+) -> int:
     """The table's row count once it reached `at_least` and stopped growing for `quiet_s`."""
-    last, since = -1, time.monotonic()
-    while True:
+    last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
         count = client.command(f"SELECT count() FROM {table}")
         if count != last:
             last, since = count, time.monotonic()
         elif count >= at_least and time.monotonic() - since >= quiet_s:
             return count
         time.sleep(0.3)
+    pytest.fail(f"{table}: {last} rows after {timeout:.0f} s, expected at least {at_least}\n{tail()}")
 
 
 def run_generator(stack: StackHandle, otlp_http_url: str, log_dir: Path, seed: int = 11) -> int:
@@ -102,20 +110,28 @@ def run_bench(stack: StackHandle) -> str:
 
 
 def except_both_ways(client, left: str, right: str) -> tuple[int, int, list]:
-    """Rows of `left` not in `right`, rows of `right` not in `left` (every column, EXCEPT), and a sample."""
-    only_left = client.command(f"SELECT count() FROM (SELECT * FROM {left} EXCEPT SELECT * FROM {right})")
-    only_right = client.command(f"SELECT count() FROM (SELECT * FROM {right} EXCEPT SELECT * FROM {left})")
+    """Rows of `left` not in `right`, rows of `right` not in `left` (every column, EXCEPT), and a sample.
+    Rows are compared as their TabSeparated text, where NaN equals NaN (as a value it does not)."""
+    rows = "SELECT formatRow('TabSeparated', *) AS r FROM {}"
+    diff = f"SELECT r FROM ({rows} EXCEPT {rows})"
+    only_left = client.command(f"SELECT count() FROM ({diff.format(left, right)})")
+    only_right = client.command(f"SELECT count() FROM ({diff.format(right, left)})")
     sample = []
     if only_left or only_right:
-        diff = "(SELECT '{0}' AS side, * FROM (SELECT * FROM {0} EXCEPT SELECT * FROM {1}) LIMIT 3)"
-        sample = client.query(f"{diff.format(left, right)} UNION ALL {diff.format(right, left)}").result_rows
+        sample = [
+            (side, row)
+            for side, (a, b) in (("only " + left, (left, right)), ("only " + right, (right, left)))
+            for (row,) in client.query(f"{diff.format(a, b)} LIMIT 3").result_rows
+        ]
     return int(only_left), int(only_right), sample
 
 
-def snapshot(client, database: str, tables: list[str], into: str) -> None:
-    """Copy tables into a scratch database (same columns), to compare with a later run."""
+def snapshot(client, database: str, tables: dict[str, str], into: str) -> dict[str, int]:
+    """Copy tables ({table: WHERE condition}) into a scratch database, to compare with a later run; returns
+    the rows copied per table."""
     client.command(f"DROP DATABASE IF EXISTS {into}")
     client.command(f"CREATE DATABASE {into}")
-    for table in tables:
+    for table, condition in tables.items():
         client.command(f"CREATE TABLE {into}.{table} AS {database}.{table}")
-        client.command(f"INSERT INTO {into}.{table} SELECT * FROM {database}.{table}")
+        client.command(f"INSERT INTO {into}.{table} SELECT * FROM {database}.{table} WHERE {condition}")
+    return {table: client.command(f"SELECT count() FROM {into}.{table}") for table in tables}
