@@ -907,8 +907,8 @@ def _metric(metric: dict, scope_prefix: tuple, out: dict[str, list[list]]) -> No
         _string(metric.get("unit"), "unit"),
     )
     found = next(((key, kind) for key, kind in _METRIC_DATA_KEYS if metric.get(key) is not None), None)
-    if found is None:
-        return  # a metric without data: the exporter skips it
+    if found is None:  # the exporter fails the whole push ("metrics type is unset"): nothing of it is stored
+        raise OTLPFormatError(f"metric {name!r}: metrics type is unset (no gauge, sum, histogram or summary)")
     key, kind = found
     data = metric[key]
     data = _obj(data, key)

@@ -253,3 +253,9 @@ def test_map_keys_come_sorted_and_duplicate_keys_stay_as_the_exporter_writes_the
     row = dict(zip(TRACE_COLUMNS, trace_rows(_one_span(attributes=kvs))[0], strict=True))
     assert row["SpanAttributes"] == DuplicateKeys([("a", "2"), ("a", "4"), ("b", "1"), ("c", "3")])
     assert encode_trace_rows([list(row.values())]).count(b'"a":') == 2
+
+
+def test_a_metric_without_data_fails_the_document_as_the_exporter_fails_the_push():
+    doc = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "no.data"}]}]}]}
+    with pytest.raises(OTLPFormatError, match="metrics type is unset"):
+        metric_rows(doc)
