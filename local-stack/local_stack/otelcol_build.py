@@ -106,6 +106,7 @@ def build(manifest: Path = MANIFEST, log=print) -> Path:
         started = time.monotonic()
         # ocb writes the sources to output_path; generate into the final place, and only then mark it complete
         shutil.rmtree(final, ignore_errors=True)
+        final.mkdir(parents=True)
         subprocess.run(
             [str(ocb), "--config", str(work / "manifest.yaml")], env=go_env(go), cwd=work, check=True
         )

@@ -49,11 +49,12 @@ class Ports:
 
 
 def local_config(
-    stack: StackHandle, ports: Ports, edit: Callable[[dict[str, Any]], None] | None = None
+    stack: StackHandle, ports: Ports, queue_dir: Path, edit: Callable[[dict[str, Any]], None] | None = None
 ) -> dict[str, Any]:
     """The project's collector config with its addresses pointed at the local stack (and `edit` applied)."""
     config = copy.deepcopy(project_config())
     config["extensions"]["health_check"]["endpoint"] = f"127.0.0.1:{ports.health}"
+    config["extensions"]["file_storage"]["directory"] = str(queue_dir)  # the persistent queues
     protocols = config["receivers"]["otlp"]["protocols"]
     protocols["grpc"]["endpoint"] = f"127.0.0.1:{ports.grpc}"
     protocols["http"]["endpoint"] = f"127.0.0.1:{ports.http}"
@@ -98,7 +99,7 @@ class RealCollector:
     ) -> None:
         self.binary, self.stack, self.workdir = binary, stack, workdir
         self.ports = ports or Ports()
-        self.config = local_config(stack, self.ports, edit)
+        self.config = local_config(stack, self.ports, workdir / "queue", edit)
         self.config_path = workdir / "otelcol.yaml"
         self.log_path = workdir / "otelcol.log"
         self.process: subprocess.Popen | None = None
