@@ -28,6 +28,13 @@ _TRANSPORT = {
 }  # fmt: skip
 
 
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "origin, x-requested-with, x-clickhouse-format, x-clickhouse-user, "
+    "x-clickhouse-key, Authorization",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Max-Age": "86400",
+}
 _FORMS = {"multipart/form-data"}  # as clickhouse-server: a urlencoded body (curl -d) is the query
 _STREAM_ABOVE = 4 << 20  # larger results go out in slices of this size, straight from chDB's buffer
 
@@ -75,6 +82,7 @@ class ClickHouseHTTP:
         app.router.add_get("/ping", self.ping)
         app.router.add_get("/replicas_status", self.ping)
         app.router.add_route("*", "/", self.query)
+        app.on_response_prepare.append(self._cors)
         return app
 
     async def ping(self, _request: web.Request) -> web.Response:
@@ -95,7 +103,14 @@ class ClickHouseHTTP:
             )
         return user
 
+    async def _cors(self, request: web.Request, response: web.StreamResponse) -> None:
+        """`add_http_cors_header=1` from a browser (an Origin header): clickhouse-server's CORS headers."""
+        if request.query.get("add_http_cors_header") == "1" and request.headers.get("Origin"):
+            response.headers.update(_CORS)
+
     async def query(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":  # a browser's preflight: nothing to run, the CORS headers say it all
+            return web.Response(status=204)
         try:
             user = self._user(request)
             args, form = request.query, None
