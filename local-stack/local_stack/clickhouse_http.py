@@ -12,7 +12,7 @@ from multidict import MultiDict
 
 from . import native_compression, native_revision
 from .body_stream import StreamDecoder
-from .engine import ClickHouseError, Engine, Result, check_single_statement
+from .engine import ClickHouseError, Engine, Result, SessionRef, check_single_statement
 from .sql_text import Insert, Query, content_type, parse_request, streamable_insert
 from .users import User
 
@@ -71,6 +71,18 @@ def _lz4_frames(body: bytes) -> bytes:
     return b"".join(out)
 
 
+def _session_ref(args) -> SessionRef | None:
+    session_id = args.get("session_id")
+    if not session_id:
+        return None
+    timeout = args.get("session_timeout", "60")
+    if not timeout.isdigit() or not 0 < int(timeout) <= 3600:
+        raise ClickHouseError(
+            f"Invalid session timeout: {timeout!r} (1 to 3600 seconds). (INVALID_SESSION_TIMEOUT)", code=374
+        )
+    return SessionRef(session_id, float(timeout), args.get("session_check") == "1")
+
+
 class ClickHouseHTTP:
     def __init__(self, engine: Engine, users: dict[str, User], workers: int = 8) -> None:
         self.engine = engine
@@ -121,11 +133,14 @@ class ClickHouseHTTP:
             params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
             settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")
+            session = _session_ref(args)
             encoding = _still_encoded(request.headers.get("Content-Encoding", ""))
             streamed = streamable_insert(args.get("query", ""))
             framed = args.get("decompress") == "1"  # ClickHouse's compressed blocks (clickhouse-go)
             if form is None and streamed and encoding in StreamDecoder.SUPPORTED and not framed:
-                result = await self._streamed_insert(request, streamed, encoding, user, database, settings)
+                result = await self._streamed_insert(
+                    request, streamed, encoding, user, database, settings, session
+                )
             else:
                 body = b"" if form is not None else _decode_body(await request.read(), encoding)
                 if framed:
@@ -136,7 +151,7 @@ class ClickHouseHTTP:
                 if isinstance(parsed, Query):
                     check_single_statement(parsed.sql)
                 result = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, self.engine.execute, user, parsed, database, settings, params
+                    self._pool, self.engine.execute, user, parsed, database, settings, params, session
                 )
         except ClickHouseError as exc:
             log.info("query failed: %s", str(exc).splitlines()[0][:300])
@@ -182,6 +197,7 @@ class ClickHouseHTTP:
         user: User,
         database: str | None,
         settings: dict[str, str],
+        session: SessionRef | None,
     ) -> Result:
         """Spool the body to a file as it arrives (the engine stays free meanwhile), then insert from it."""
         path, decoder = self.engine.spool_file(), StreamDecoder(encoding)
@@ -191,7 +207,7 @@ class ClickHouseHTTP:
                     spool.write(decoder.feed(chunk))
             spooled = Insert(insert.statement, insert.fmt, path)
             return await asyncio.get_running_loop().run_in_executor(
-                self._pool, self.engine.execute, user, spooled, database, settings, {}
+                self._pool, self.engine.execute, user, spooled, database, settings, {}, session
             )
         finally:
             path.unlink(missing_ok=True)
