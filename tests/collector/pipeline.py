@@ -135,3 +135,23 @@ def snapshot(client, database: str, tables: dict[str, str], into: str) -> dict[s
         client.command(f"CREATE TABLE {into}.{table} AS {database}.{table}")
         client.command(f"INSERT INTO {into}.{table} SELECT * FROM {database}.{table} WHERE {condition}")
     return {table: client.command(f"SELECT count() FROM {into}.{table}") for table in tables}
+
+
+def s3_spans(stack) -> list[tuple[str, str]]:
+    """(traceId, spanId) of every span in the bucket's traces objects, repeats included."""
+    s3 = stack.s3()
+    spans = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket, Prefix="otel/"):
+        for obj in page.get("Contents", []):
+            if "/traces_" in obj["Key"]:
+                doc = orjson.loads(s3.get_object(Bucket=stack.bucket, Key=obj["Key"])["Body"].read())
+                for rs in doc["resourceSpans"]:
+                    for ss in rs.get("scopeSpans", []):
+                        spans += [(sp.get("traceId", ""), sp.get("spanId", "")) for sp in ss.get("spans", [])]
+    return spans
+
+
+def wait_for_s3_spans(stack, at_least: int, tail: Callable[[], str] = str) -> None:
+    """The bucket holds `at_least` distinct spans. Wait before stopping the collector: with persistent queues
+    a stop keeps what is still queued on disk for the next start instead of sending it."""
+    wait_for(f"{at_least} spans in S3", lambda: len(s3_spans(stack)) >= at_least, 120, tail)

@@ -18,7 +18,14 @@ from s3_loader.documents import otlp_route
 
 from tests.collector import edge_payloads
 from tests.collector.edge_payloads import kv, t
-from tests.collector.pipeline import except_both_ways, post_json, run_loader_once, settled_count
+from tests.collector.pipeline import (
+    except_both_ways,
+    post_json,
+    run_loader_once,
+    settled_count,
+    wait_for,
+    wait_for_s3_spans,
+)
 from tests.local_pipeline.otlp_samples import traces_request
 
 pytestmark = pytest.mark.slow
@@ -60,6 +67,7 @@ def test_m2_m3_m8_on_the_loaders_sql_path(real_collector, stack, tmp_path: Path)
     )
     assert post_json(collector.otlp_http_url, "traces", doc)[0] == 200
     settled_count(client, "default.otel_traces", 4, tail=collector.tail)
+    wait_for_s3_spans(stack, 4, collector.tail)
     assert collector.stop() == 0
     rows = real_rows(
         client,
@@ -167,6 +175,7 @@ def test_m9_the_real_s3_json_is_pdatas(real_collector, stack) -> None:
     doc = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
     assert post_json(collector.otlp_http_url, "logs", doc)[0] == 200
     settled_count(stack.client(), "default.otel_logs", 1, tail=collector.tail)
+    wait_for("the logs object", lambda: s3_documents(stack), 60, collector.tail)
     assert collector.stop() == 0
     (body,) = s3_documents(stack).values()
     assert b'{"key":"two","value":{"doubleValue":2}}' in body

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.collector.otelcol import Ports, RealCollector
-from tests.collector.pipeline import run_bench, run_loader_once, settled_count
+from tests.collector.pipeline import run_bench, run_loader_once, s3_spans, settled_count, wait_for
 from tests.local_pipeline.otlp_samples import traces_request
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,14 @@ def restart_mid_traffic(otelcol_binary, stack, tmp_path: Path, how: signal.Signa
             sender.join(timeout=180)
             assert not sender.error and not sender.is_alive(), sender.error
             client = stack.client()
+            distinct = "SELECT uniqExact(TraceId, SpanId) FROM default.otel_traces"
+            # every acknowledged span, then quiet (redeliveries after a SIGKILL may come first)
+            wait_for("every acknowledged span", lambda: client.command(distinct) >= sender.acknowledged, 180,
+                     second.tail)  # fmt: skip
             settled_count(client, "default.otel_traces", sender.acknowledged, quiet_s=3, tail=second.tail)
+            # and in the bucket (a separate queue): a stop would leave what is still queued on disk
+            in_s3 = lambda: len(set(s3_spans(stack))) >= sender.acknowledged  # noqa: E731
+            wait_for("every acknowledged span in S3", in_s3, 180, second.tail)
         finally:
             assert second.stop() == 0
             second.kill()

@@ -17,6 +17,7 @@ from tests.collector.pipeline import (
     run_loader_once,
     settled_count,
     wait_for,
+    wait_for_s3_spans,
 )
 
 pytestmark = pytest.mark.slow
@@ -42,6 +43,7 @@ def test_loaded_rows_equal_the_real_exporters_rows(real_collector, stack, tmp_pa
     spans = settled_count(client, "default.otel_traces", exported + edge_spans)
     assert spans == exported + edge_spans, collector.tail()
     logs = settled_count(client, "default.otel_logs", edge_logs)
+    wait_for_s3_spans(stack, spans, collector.tail)
     assert collector.stop() == 0
     keys = s3_keys(stack)
     assert keys and not any("metrics_" in key for key in keys)  # metrics go to ClickHouse only

@@ -17,6 +17,7 @@ from tests.collector.pipeline import (
     run_generator,
     settled_count,
     snapshot,
+    wait_for_s3_spans,
 )
 
 pytestmark = pytest.mark.slow
@@ -49,6 +50,8 @@ def test_the_stand_in_stores_what_the_real_collector_stores(real_collector, stac
     run_generator(stack, collector.otlp_http_url, tmp_path, seed=5)
     settled_count(client, "default.otel_traces", 1, tail=collector.tail)
     settled_count(client, "default.otel_metrics_summary", 1, tail=collector.tail)
+    spans = settled_count(client, "default.otel_traces", 1, tail=collector.tail)
+    wait_for_s3_spans(stack, spans, collector.tail)
     assert collector.stop() == 0
     real_counts = snapshot(client, "default", TABLES, "real_collector")
     assert all(real_counts.values()), real_counts
