@@ -74,6 +74,7 @@ lint: setup
     if [ -f config/otel-collector-config.yaml ]; then
         "{{bin}}/yamllint" -s -d '{extends: default, rules: {line-length: {max: 140}, document-start: disable, truthy: {check-keys: false}}}' config/otel-collector-config.yaml
         echo "lint: collector config ok"
+        "{{py}}" -m local_stack.otelcol_validate
     fi
     xmls=(config/*.xml)
     if [ ${#xmls[@]} -gt 0 ]; then
@@ -306,3 +307,17 @@ eval *ARGS: setup
     {{py}} -m snkrs_eval {{ARGS}}
 
 # section:recipes-eval
+
+# ---------------------------------------------------------------------------------------------
+# The real OpenTelemetry Collector, built from source (needs Go; ocb v0.159.0, config/otelcol-builder.yaml)
+# ---------------------------------------------------------------------------------------------
+
+# build the real collector into .cache/otelcol/<manifest hash>/ (a no-op when built) and print its path
+collector: setup
+    {{py}} -m local_stack.otelcol_build
+
+# `otelcol validate` of config/otel-collector-config.yaml with the compose environment (.env.example values)
+collector-validate: setup
+    {{py}} -m local_stack.otelcol_validate
+
+# section:recipes-collector

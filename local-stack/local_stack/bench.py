@@ -45,6 +45,8 @@ class SpanGap:
     loaded: int
     settled_direct: int
     settled_loaded: int
+    duplicate_direct: int = 0  # rows beyond the first of a (TraceId, SpanId): at-least-once redeliveries
+    duplicate_loaded: int = 0
 
     @property
     def missing(self) -> int:
@@ -89,6 +91,11 @@ def format_report(stats: Sequence[TableStats], gap: SpanGap | None, window_s: in
         f"loaded={gap.settled_loaded:,} missing={gap.settled_missing:,} "
         f"({percent(gap.settled_missing, gap.settled_direct)})"
     )
+    if gap.duplicate_direct or gap.duplicate_loaded:
+        lines.append(
+            f"  DUPLICATES: {gap.duplicate_direct:,} direct and {gap.duplicate_loaded:,} loaded rows repeat "
+            "a (TraceId, SpanId) already stored (at-least-once redelivery, e.g. after a collector crash)"
+        )
     if gap.settled_missing > 0:
         verdict = "LOSS: settled spans are missing from the S3 path (or the loader is stuck: see loader-logs)"
     elif gap.settled_missing < 0:
@@ -132,7 +139,9 @@ def collect(client, window_s: int, settle_s: int) -> tuple[list[TableStats], Spa
         counts = client.query(
             f"SELECT (SELECT count() FROM {DIRECT_SPANS}), (SELECT count() FROM {LOADED_SPANS}), "
             f"(SELECT countIf(Timestamp < now() - {int(settle_s)}) FROM {DIRECT_SPANS}), "
-            f"(SELECT countIf(Timestamp < now() - {int(settle_s)}) FROM {LOADED_SPANS})"
+            f"(SELECT countIf(Timestamp < now() - {int(settle_s)}) FROM {LOADED_SPANS}), "
+            f"(SELECT count() - uniqExact(TraceId, SpanId) FROM {DIRECT_SPANS}), "
+            f"(SELECT count() - uniqExact(TraceId, SpanId) FROM {LOADED_SPANS})"
         ).result_rows[0]
         gap = SpanGap(*(int(c) for c in counts))
     return stats, gap

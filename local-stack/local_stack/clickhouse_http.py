@@ -10,8 +10,9 @@ import orjson
 from aiohttp import BasicAuth, web
 from multidict import MultiDict
 
+from . import native_compression, native_revision
 from .body_stream import StreamDecoder
-from .engine import ClickHouseError, Engine, Result, check_single_statement
+from .engine import ClickHouseError, Engine, Result, SessionRef, check_single_statement
 from .sql_text import Insert, Query, content_type, parse_request, streamable_insert
 from .users import User
 
@@ -27,6 +28,13 @@ _TRANSPORT = {
 }  # fmt: skip
 
 
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "origin, x-requested-with, x-clickhouse-format, x-clickhouse-user, "
+    "x-clickhouse-key, Authorization",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Max-Age": "86400",
+}
 _FORMS = {"multipart/form-data"}  # as clickhouse-server: a urlencoded body (curl -d) is the query
 _STREAM_ABOVE = 4 << 20  # larger results go out in slices of this size, straight from chDB's buffer
 
@@ -63,6 +71,18 @@ def _lz4_frames(body: bytes) -> bytes:
     return b"".join(out)
 
 
+def _session_ref(args) -> SessionRef | None:
+    session_id = args.get("session_id")
+    if not session_id:
+        return None
+    timeout = args.get("session_timeout", "60")
+    if not timeout.isdigit() or not 0 < int(timeout) <= 3600:
+        raise ClickHouseError(
+            f"Invalid session timeout: {timeout!r} (1 to 3600 seconds). (INVALID_SESSION_TIMEOUT)", code=374
+        )
+    return SessionRef(session_id, float(timeout), args.get("session_check") == "1")
+
+
 class ClickHouseHTTP:
     def __init__(self, engine: Engine, users: dict[str, User], workers: int = 8) -> None:
         self.engine = engine
@@ -74,6 +94,7 @@ class ClickHouseHTTP:
         app.router.add_get("/ping", self.ping)
         app.router.add_get("/replicas_status", self.ping)
         app.router.add_route("*", "/", self.query)
+        app.on_response_prepare.append(self._cors)
         return app
 
     async def ping(self, _request: web.Request) -> web.Response:
@@ -94,7 +115,14 @@ class ClickHouseHTTP:
             )
         return user
 
+    async def _cors(self, request: web.Request, response: web.StreamResponse) -> None:
+        """`add_http_cors_header=1` from a browser (an Origin header): clickhouse-server's CORS headers."""
+        if request.query.get("add_http_cors_header") == "1" and request.headers.get("Origin"):
+            response.headers.update(_CORS)
+
     async def query(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":  # a browser's preflight: nothing to run, the CORS headers say it all
+            return web.Response(status=204)
         try:
             user = self._user(request)
             args, form = request.query, None
@@ -105,19 +133,25 @@ class ClickHouseHTTP:
             params = {k[6:]: v for k, v in args.items() if k.startswith("param_")}
             settings = {k: v for k, v in args.items() if k not in _TRANSPORT and not k.startswith("param_")}
             database = request.headers.get("X-ClickHouse-Database") or args.get("database")
+            session = _session_ref(args)
             encoding = _still_encoded(request.headers.get("Content-Encoding", ""))
             streamed = streamable_insert(args.get("query", ""))
-            if form is None and streamed and encoding in StreamDecoder.SUPPORTED:
-                result = await self._streamed_insert(request, streamed, encoding, user, database, settings)
+            framed = args.get("decompress") == "1"  # ClickHouse's compressed blocks (clickhouse-go)
+            if form is None and streamed and encoding in StreamDecoder.SUPPORTED and not framed:
+                result = await self._streamed_insert(
+                    request, streamed, encoding, user, database, settings, session
+                )
             else:
                 body = b"" if form is not None else _decode_body(await request.read(), encoding)
+                if framed:
+                    body = native_compression.decompress(body)
                 parsed = parse_request(
                     args.get("query", ""), body, args.get("default_format", "TabSeparated")
                 )
                 if isinstance(parsed, Query):
                     check_single_statement(parsed.sql)
                 result = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, self.engine.execute, user, parsed, database, settings, params
+                    self._pool, self.engine.execute, user, parsed, database, settings, params, session
                 )
         except ClickHouseError as exc:
             log.info("query failed: %s", str(exc).splitlines()[0][:300])
@@ -132,7 +166,18 @@ class ClickHouseHTTP:
                 text=f"Code: 36. DB::Exception: query is not valid UTF-8: {exc}. (BAD_ARGUMENTS)\n",
                 headers={"X-ClickHouse-Exception-Code": "36", **self._common_headers()},
             )
+        revision = args.get("client_protocol_version", "0")
+        if result.fmt == "Native" and revision.isdigit() and int(revision) > 0:
+            try:  # what clickhouse-server writes for a client of that TCP protocol revision (clickhouse-go)
+                result.body = native_revision.for_revision(bytes(result.body), int(revision))
+            except ClickHouseError as exc:
+                return web.Response(
+                    status=500, text=f"{exc} (version {self.engine.version})\n",
+                    headers={"X-ClickHouse-Exception-Code": str(exc.code), **self._common_headers()},
+                )  # fmt: skip
         headers = self._result_headers(result)
+        if args.get("compress") == "1":  # ClickHouse's compressed blocks, whatever the size
+            return web.Response(body=native_compression.compress(bytes(result.body)), headers=headers)
         if len(result.body) <= _STREAM_ABOVE:
             return web.Response(body=bytes(result.body), headers=headers)
         response = web.StreamResponse(headers=headers)
@@ -152,6 +197,7 @@ class ClickHouseHTTP:
         user: User,
         database: str | None,
         settings: dict[str, str],
+        session: SessionRef | None,
     ) -> Result:
         """Spool the body to a file as it arrives (the engine stays free meanwhile), then insert from it."""
         path, decoder = self.engine.spool_file(), StreamDecoder(encoding)
@@ -161,7 +207,7 @@ class ClickHouseHTTP:
                     spool.write(decoder.feed(chunk))
             spooled = Insert(insert.statement, insert.fmt, path)
             return await asyncio.get_running_loop().run_in_executor(
-                self._pool, self.engine.execute, user, spooled, database, settings, {}
+                self._pool, self.engine.execute, user, spooled, database, settings, {}, session
             )
         finally:
             path.unlink(missing_ok=True)

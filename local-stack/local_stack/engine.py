@@ -47,6 +47,23 @@ class Result:
     owner: object = None  # keeps chDB's result (and so the buffer `body` views) alive
 
 
+@dataclass(frozen=True)
+class SessionRef:
+    """An HTTP session (`session_id`): its own connection, keeping its SET settings and temporary tables."""
+
+    session_id: str
+    timeout: float = 60.0  # session_timeout: seconds idle before it is closed
+    check: bool = False  # session_check=1: the session must exist already
+
+
+@dataclass
+class _Session:
+    conn: object
+    lock: threading.Lock
+    timeout: float
+    last_used: float
+
+
 class Engine:
     """chDB opened once on `data_dir`; users with a profile of their own get a connection carrying it.
 
@@ -69,6 +86,8 @@ class Engine:
         self._pools: dict[str, queue.Queue] = {}  # profile → idle connections (None: not opened yet)
         self._opened: list = []
         self._pools_lock = threading.Lock()
+        self._sessions: dict[tuple[str, str], _Session] = {}  # (user, session_id) → its connection
+        self._sessions_lock = threading.Lock()
         self.version = self._main.query("SELECT version()", "TabSeparated").bytes().decode().strip()
 
     @contextlib.contextmanager
@@ -90,6 +109,36 @@ class Engine:
         finally:
             pool.put(conn)
 
+    @contextlib.contextmanager
+    def _session(self, user: User, ref: SessionRef) -> Iterator:
+        """The session's connection, as clickhouse-server: one query at a time (a concurrent one fails with
+        SESSION_IS_LOCKED), closed after `timeout` idle seconds, sessions of different users apart."""
+        now = time.monotonic()
+        with self._sessions_lock:
+            for key, idle in list(self._sessions.items()):
+                if now - idle.last_used > idle.timeout and idle.lock.acquire(blocking=False):
+                    del self._sessions[key]
+                    idle.conn.close()
+            session = self._sessions.get((user.name, ref.session_id))
+            if session is None:
+                if ref.check:
+                    raise ClickHouseError(
+                        f"Session {ref.session_id} not found. (SESSION_NOT_FOUND)", code=372
+                    )
+                suffix = f"?{urlencode(user.settings)}" if user.settings else ""
+                session = _Session(chdb.connect(self.path + suffix), threading.Lock(), ref.timeout, now)
+                self._sessions[(user.name, ref.session_id)] = session
+            session.timeout = ref.timeout
+        if not session.lock.acquire(blocking=False):
+            raise ClickHouseError(
+                f"Session {ref.session_id} is locked by a concurrent client. (SESSION_IS_LOCKED)", code=373
+            )
+        try:
+            yield session.conn
+        finally:
+            session.last_used = time.monotonic()
+            session.lock.release()
+
     def run_script(self, sql: str) -> int:
         """Run a file of `;`-separated statements (init-db.sql); returns how many ran."""
         statements = [s.strip() for s in _split_statements(sql) if s.strip()]
@@ -105,8 +154,9 @@ class Engine:
         database: str | None,
         settings: dict[str, str],
         params: dict[str, str],
+        session: SessionRef | None = None,
     ) -> Result:
-        with self._connection(user) as conn:
+        with self._session(user, session) if session else self._connection(user) as conn:
             undo: list[str] = []
             try:
                 if database and database != "default":
@@ -177,9 +227,10 @@ class Engine:
             raise ClickHouseError(str(exc)) from None
 
     def close(self) -> None:
-        with self._pools_lock, self._main_lock:
-            for conn in self._opened:
+        with self._pools_lock, self._main_lock, self._sessions_lock:
+            for conn in [*self._opened, *(session.conn for session in self._sessions.values())]:
                 conn.close()
+            self._sessions.clear()
             self._main.close()
 
 

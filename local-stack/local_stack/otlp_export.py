@@ -13,7 +13,7 @@ from tenacity import RetryCallState, Retrying, stop_after_delay, wait_exponentia
 
 from .otlp_batch import Batch
 from .otlp_tables import table_columns
-from .s3_layout import DEFAULT_PARTITION_FORMAT, object_body, object_key, random_unique
+from .s3_layout import DEFAULT_PARTITION_FORMAT, object_body, object_key, uuidv7
 
 log = logging.getLogger("local_stack.otlp")
 
@@ -37,6 +37,7 @@ def _retrying(what: str, retry_for: float) -> Retrying:
 
 class S3Exporter:
     name = "awss3"
+    signals = frozenset({"traces", "logs"})  # as the collector config: metrics go to ClickHouse only
 
     def __init__(
         self,
@@ -58,16 +59,14 @@ class S3Exporter:
         self._lock = threading.Lock()
 
     def _new_key(self, signal: str) -> str:
-        """A fresh key: the exporter's random 9 digits, never reused by this process (no silent overwrite)."""
+        """A fresh key: a uuidv7 as the config's unique_key_func_name asks, never reused by this process."""
         now = self.clock()
         with self._lock:
             partition = now.strftime(self.partition_format)
             if partition != self._used_partition:
                 self._used, self._used_partition = set(), partition
             while True:
-                key = object_key(
-                    self.prefix, signal, now, random_unique(), self.compressed, self.partition_format
-                )
+                key = object_key(self.prefix, signal, now, uuidv7(), self.compressed, self.partition_format)
                 if key not in self._used:
                     self._used.add(key)
                     return key

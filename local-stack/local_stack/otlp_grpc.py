@@ -1,7 +1,8 @@
 """OTLP/gRPC receiver (port 4317): the Trace, Logs and Metrics services' Export methods.
 
-Requests arrive as raw bytes and are decoded here, so a malformed body is INVALID_ARGUMENT with the reason
-(not the library's generic error); a full export queue is UNAVAILABLE, which OTLP clients retry.
+Requests arrive as raw bytes and are decoded here, so a malformed body is INTERNAL (as the collector's gRPC
+server answers) with the reason (not the library's generic error); a full export queue is UNAVAILABLE,
+which OTLP clients retry.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def _export_handler(pipeline: OtlpPipeline, signal: Signal):
             return await pipeline.accept(signal, lambda: decode_protobuf(signal, body))
         except BadPayload as exc:
             log.info("otlp/grpc: rejected a %s request: %s", signal.spec.name, exc)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            # the collector's gRPC server fails a request it cannot unmarshal (a bad id included) as INTERNAL
+            await context.abort(grpc.StatusCode.INTERNAL, f"grpc: error unmarshalling request: {exc}")
         except Overloaded as exc:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
 

@@ -56,8 +56,7 @@ def attributes(kvs: Iterable) -> list[Json]:
     out = []
     for kv in kvs:
         item: Json = {"key": kv.key} if kv.key else {}
-        if kv.HasField("value"):
-            item["value"] = any_value(kv.value)
+        item["value"] = any_value(kv.value) if kv.HasField("value") else {}  # pdata always writes it
         if kv.key_strindex:
             item["keyStrindex"] = kv.key_strindex
         out.append(item)
@@ -162,8 +161,7 @@ def log_record(msg) -> Json:
         out["severityNumber"] = msg.severity_number
     if msg.severity_text:
         out["severityText"] = msg.severity_text
-    if msg.HasField("body"):
-        out["body"] = any_value(msg.body)
+    out["body"] = any_value(msg.body) if msg.HasField("body") else {}  # pdata always writes it
     _put_attributes(out, msg)
     if msg.flags:
         out["flags"] = msg.flags
@@ -182,10 +180,10 @@ def _exemplar(msg) -> Json:
     if msg.time_unix_nano:
         out["timeUnixNano"] = str(msg.time_unix_nano)
     _put_number(out, msg)
+    if msg.trace_id:  # pdata's order: traceId, then spanId
+        out["traceId"] = msg.trace_id.hex()
     if msg.span_id:
         out["spanId"] = msg.span_id.hex()
-    if msg.trace_id:
-        out["traceId"] = msg.trace_id.hex()
     return out
 
 

@@ -170,14 +170,11 @@ class Screened:
     reason: str = ""
 
 
-def _bad_id(value: bytes, size: int, required: bool) -> str:
-    if not value:
-        return f"missing (must be {size} bytes)" if required else ""
-    if len(value) != size:
-        return f"{len(value)} bytes (must be {size})"
-    if required and value == bytes(size):
-        return "all zero"
-    return ""
+def _check_id(value: bytes, size: int, field: str) -> None:
+    """pdata's decoder takes an empty id and refuses any other length than the id's: the whole request fails
+    (HTTP 400 / gRPC InvalidArgument). Empty and all-zero ids are stored as '' by the exporter."""
+    if value and len(value) != size:
+        raise BadPayload(f"{field}: {len(value)} bytes (an id is empty or {size} bytes)")
 
 
 _MAX_TIME = (1 << 63) - 1  # DateTime64(9) ends here
@@ -188,42 +185,27 @@ def _time_problem(*times: int) -> str:
 
 
 def _span_problem(span) -> str:
-    for field, size, required in (
-        ("trace_id", 16, True),
-        ("span_id", 8, True),
-        ("parent_span_id", 8, False),
-    ):
-        problem = _bad_id(getattr(span, field), size, required)
-        if problem:
-            return f"{field} {problem}"
-    problem = _time_problem(
+    _check_id(span.trace_id, 16, "trace_id")
+    _check_id(span.span_id, 8, "span_id")
+    _check_id(span.parent_span_id, 8, "parent_span_id")
+    for link in span.links:
+        _check_id(link.trace_id, 16, "link trace_id")
+        _check_id(link.span_id, 8, "link span_id")
+    return _time_problem(
         span.start_time_unix_nano, span.end_time_unix_nano, 0, *(e.time_unix_nano for e in span.events)
     )
-    if problem:
-        return problem
-    for link in span.links:
-        problem = _bad_id(link.trace_id, 16, True) or _bad_id(link.span_id, 8, True)
-        if problem:
-            return f"link id {problem}"
-    return ""
 
 
 def _log_problem(record) -> str:
-    problem = _time_problem(record.time_unix_nano, record.observed_time_unix_nano)
-    if problem:
-        return problem
-    problem = _bad_id(record.trace_id, 16, False)
-    if problem:
-        return f"trace_id {problem}"
-    problem = _bad_id(record.span_id, 8, False)
-    return f"span_id {problem}" if problem else ""
+    _check_id(record.trace_id, 16, "trace_id")
+    _check_id(record.span_id, 8, "span_id")
+    return _time_problem(record.time_unix_nano, record.observed_time_unix_nano)
 
 
 def _exemplars_problem(point) -> str:
     for exemplar in point.exemplars:
-        problem = _bad_id(exemplar.trace_id, 16, False) or _bad_id(exemplar.span_id, 8, False)
-        if problem:
-            return f"exemplar id {problem}"
+        _check_id(exemplar.trace_id, 16, "exemplar trace_id")
+        _check_id(exemplar.span_id, 8, "exemplar span_id")
     return ""
 
 

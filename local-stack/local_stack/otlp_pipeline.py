@@ -160,6 +160,8 @@ class OtlpPipeline:
         batch = convert(pending)  # the CPU-heavy part: OTLP JSON and rows, off the request path
         ok = True
         for exporter in self.exporters if batch.items else ():
+            if batch.signal.spec.name not in getattr(exporter, "signals", (batch.signal.spec.name,)):
+                continue  # not in this signal's pipeline (metrics: ClickHouse only)
             try:
                 exporter.export(batch)
             except Exception as exc:  # one exporter failing must not stop the others (collector fan-out)

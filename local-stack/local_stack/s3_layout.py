@@ -3,33 +3,50 @@
 from __future__ import annotations
 
 import gzip
-import random
+import os
+import threading
+import time
 from datetime import datetime
 
 import orjson
 
 DEFAULT_PARTITION_FORMAT = "year=%Y/month=%m/day=%d/hour=%H/minute=%M"
+UUIDV7_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
 def object_key(
     prefix: str,
     signal: str,
     uploaded_at: datetime,
-    unique: int,
+    unique: int | str,
     compressed: bool,
     partition_format: str = DEFAULT_PARTITION_FORMAT,
     file_prefix: str = "",
 ) -> str:
-    """`[prefix/]<strftime(partition)>/<file_prefix><signal>_<9 digits>.json[.gz]`; the partition is the
-    upload time, not the data's."""
+    """`[prefix/]<strftime(partition)>/<file_prefix><signal>_<unique>.json[.gz]`, unique being a uuidv7 (the
+    config's unique_key_func_name) or the default 9 random digits; the partition is the upload time."""
     parts = [p for p in (prefix.strip("/"), uploaded_at.strftime(partition_format).strip("/")) if p]
-    name = f"{file_prefix}{signal}_{unique:09d}.json" + (".gz" if compressed else "")
+    unique_text = unique if isinstance(unique, str) else f"{unique:09d}"
+    name = f"{file_prefix}{signal}_{unique_text}.json" + (".gz" if compressed else "")
     return "/".join([*parts, name])
 
 
-def random_unique(rng: random.Random | None = None) -> int:
-    """The exporter's default unique key: 100000000 + rand(899999999), always 9 digits."""
-    return (rng or random).randrange(100_000_000, 999_999_999)
+_last_v7 = 0
+_v7_lock = threading.Lock()
+
+
+def uuidv7() -> str:
+    """`unique_key_func_name: uuidv7`: an RFC 9562 version-7 UUID (48-bit Unix milliseconds, then 12 bits of
+    sub-millisecond time), strictly increasing within the process, so keys list in upload order."""
+    global _last_v7
+    now = time.time_ns()
+    stamp = (now // 1_000_000) << 12 | (now % 1_000_000) * 4096 // 1_000_000
+    with _v7_lock:
+        stamp = _last_v7 = max(stamp, _last_v7 + 1)
+    tail = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1) | (0b10 << 62)
+    value = (stamp >> 12) << 80 | 0x7 << 76 | (stamp & 0xFFF) << 64 | tail
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def object_body(document: dict, compressed: bool) -> bytes:

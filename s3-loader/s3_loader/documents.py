@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from .otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, OTLPFormatError, log_rows, trace_rows
+from .otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, DuplicateKeys, OTLPFormatError, log_rows, trace_rows
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -126,9 +126,17 @@ def encode_log_rows(rows: list[list]) -> bytes:
     return _compact_rows(rows)
 
 
+def _json_default(value: Any) -> orjson.Fragment:
+    if isinstance(value, DuplicateKeys):  # a JSON object with a repeated key: ClickHouse keeps every entry
+        return orjson.Fragment(
+            b"{" + b",".join(orjson.dumps(k) + b":" + orjson.dumps(v) for k, v in value.pairs) + b"}"
+        )
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
 def _compact_rows(rows: list[list]) -> bytes:
     """JSONCompactEachRow accepts `[..],[..]`: one orjson call for the whole body minus the outer brackets."""
-    return orjson.dumps(rows)[1:-1]
+    return orjson.dumps(rows, default=_json_default)[1:-1]
 
 
 def prepare(key: str, body: bytes) -> Prepared:

@@ -337,6 +337,7 @@ def _span_id(value: Any, field: str = "spanId") -> str:
 
 
 _fromhex = bytes.fromhex
+_UINT64 = (1 << 64) - 1
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -351,7 +352,7 @@ def go_float(f: float) -> str:
         # Python chose fixed notation, so 1e-4 <= |f| < 1e16: Go's 'f' format gives the same digits
         return r[:-2] if r.endswith(".0") else r
     if f != f or f in (math.inf, -math.inf):
-        return "json: unsupported value: " + ("NaN" if f != f else ("+Inf" if f > 0 else "-Inf"))
+        return "NaN" if f != f else ("Infinity" if f > 0 else "-Infinity")  # pdata float64AsString (>= 0.151)
     a = abs(f)
     if a != 0 and (a < 1e-6 or a >= 1e21):
         # Go 'e' format: shortest digits, exponent without zero padding for negatives (e-07 → e-7).
@@ -502,13 +503,61 @@ def _list(value: Any, field: str) -> list:
     return value
 
 
-def _attrs(attributes: Any, field: str) -> dict[str, str]:
-    """An attribute list → Map(String, String) values (a later duplicate key wins)."""
+class DuplicateKeys:
+    """A map value holding a key more than once: pdata keeps every entry of an attribute list and the
+    exporter writes them all (sorted by key, duplicates in arrival order). clickhouse-connect reads it through
+    keys()/values(); documents.py writes it as a JSON object with the key repeated, which ClickHouse keeps."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def keys(self) -> list[str]:
+        return [k for k, _ in self.pairs]
+
+    def values(self) -> list[str]:
+        return [v for _, v in self.pairs]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.pairs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DuplicateKeys) and other.pairs == self.pairs
+
+    def __repr__(self) -> str:
+        return f"DuplicateKeys({self.pairs!r})"
+
+
+def _first(pair: tuple[str, str]) -> str:
+    return pair[0]
+
+
+def _sorted_map(pairs: list[tuple[str, str]]) -> dict[str, str] | DuplicateKeys:
+    """The exporter's map (clickhouse-go orderedmap): keys sorted by byte order (for UTF-8 the code point
+    order Python uses), duplicates kept in arrival order (Go's sort is insertion sort up to 12 entries)."""
+    if len(pairs) < 2:
+        return dict(pairs)
+    pairs.sort(key=_first)  # stable
+    previous = None
+    for key, _ in pairs:
+        if key == previous:
+            return DuplicateKeys(pairs)
+        previous = key
+    return dict(pairs)
+
+
+def _attrs(attributes: Any, field: str) -> dict[str, str] | DuplicateKeys:
+    """An attribute list → a Map(String, String) value as the exporter writes it (see _sorted_map)."""
     if attributes.__class__ is not list:
         if attributes is None:
             return _EMPTY_ATTRS
         raise OTLPFormatError(f"{field} must be a list, got {type(attributes).__name__}")
-    out: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
+    append = out.append
     for kv in attributes:
         # fast path: {"key": str, "value": {"<kind>Value": scalar}} — everything else goes the careful way
         if kv.__class__ is dict:
@@ -517,7 +566,7 @@ def _attrs(attributes: Any, field: str) -> dict[str, str]:
             if key.__class__ is str and v.__class__ is dict and len(v) == 1:
                 x = v.get("stringValue")
                 if x.__class__ is str:
-                    out[key] = x
+                    append((key, x))
                     continue
                 x = v.get("intValue")
                 if (
@@ -527,27 +576,27 @@ def _attrs(attributes: Any, field: str) -> dict[str, str]:
                     and len(x) < 19
                     and (x[0] != "0" or x == "0")
                 ):
-                    out[key] = x  # already canonical: what strconv.FormatInt would print
+                    append((key, x))  # already canonical: what strconv.FormatInt would print
                     continue
                 x = v.get("boolValue")
                 if x is True or x is False:
-                    out[key] = "true" if x else "false"
+                    append((key, "true" if x else "false"))
                     continue
                 x = v.get("doubleValue")
                 if x.__class__ is float:
-                    out[key] = go_float(x)
+                    append((key, go_float(x)))
                     continue
-        out.update(_attr_slow(kv, field))
-    return out
+        append(_attr_slow(kv, field))
+    return _sorted_map(out)
 
 
-def _attr_slow(kv: Any, field: str) -> dict[str, str]:
+def _attr_slow(kv: Any, field: str) -> tuple[str, str]:
     if kv.__class__ is not dict:
         raise OTLPFormatError(f"{field} entries must be objects, got {kv!r:.60}")
     key = kv.get("key")
     if key.__class__ is not str:
         raise OTLPFormatError(f"{field} key must be a string, got {key!r:.60}")
-    return {key: any_value_str(kv.get("value"), f"{field}[{key}]")}
+    return key, any_value_str(kv.get("value"), f"{field}[{key}]")
 
 
 def _service_name(attributes: Any) -> str:
@@ -694,7 +743,8 @@ def _span_row(
         scope_name,
         scope_version,
         _attrs(get("attributes"), "attributes"),
-        end - start if end > start else 0,
+        (end - start)
+        & _UINT64,  # pcommon.Timestamp (uint64) subtraction: end < start wraps around, as upstream
         status_word,
         _str_field(status, "message"),
         ev_times,
@@ -857,8 +907,8 @@ def _metric(metric: dict, scope_prefix: tuple, out: dict[str, list[list]]) -> No
         _string(metric.get("unit"), "unit"),
     )
     found = next(((key, kind) for key, kind in _METRIC_DATA_KEYS if metric.get(key) is not None), None)
-    if found is None:
-        return  # a metric without data: the exporter skips it
+    if found is None:  # the exporter fails the whole push ("metrics type is unset"): nothing of it is stored
+        raise OTLPFormatError(f"metric {name!r}: metrics type is unset (no gauge, sum, histogram or summary)")
     key, kind = found
     data = metric[key]
     data = _obj(data, key)

@@ -35,6 +35,9 @@ def test_format_report_calls_a_settled_gap_a_loss_and_a_surplus_duplicates():
     assert "missing=5 (5.56%)" in report and "LOSS" in report
     assert "DUPLICATES" in format_report(stats, SpanGap(10, 12, 10, 12), 60, 120)
     assert "OK:" in format_report(stats, SpanGap(10, 8, 6, 6), 60, 120)
+    assert "DUPLICATES: 3 direct and 0 loaded rows" in format_report(
+        stats, SpanGap(13, 10, 13, 10, 3, 0), 60, 120
+    )
 
 
 def test_bench_reports_counts_rates_and_the_gap_between_direct_and_loaded_spans(stack):

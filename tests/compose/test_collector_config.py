@@ -17,11 +17,17 @@ def test_receivers_and_health_listen_on_all_interfaces(collector_config):
     assert "health_check" in collector_config["service"]["extensions"]
 
 
-def test_pipelines_limit_memory_then_batch_and_fan_out(collector_config):
+def test_pipelines_limit_memory_and_fan_out_to_persistent_batching_queues(collector_config):
     pipelines = collector_config["service"]["pipelines"]
     for name in ("traces", "logs", "metrics"):
         assert pipelines[name]["receivers"] == ["otlp"]
-        assert pipelines[name]["processors"] == ["memory_limiter", "batch"], name
+        # no batch processor (it would hold acknowledged data in memory): the exporters batch from disk
+        assert pipelines[name]["processors"] == ["memory_limiter"], name
+    assert "file_storage" in collector_config["service"]["extensions"]
+    for exporter in ("clickhouse", "awss3"):
+        queue = collector_config["exporters"][exporter]["sending_queue"]
+        assert queue["storage"] == "file_storage", exporter
+        assert queue["batch"]["sizer"] == "items" and queue["batch"]["min_size"] >= 1000, exporter
     assert set(pipelines["traces"]["exporters"]) == {"clickhouse", "awss3"}
     assert set(pipelines["logs"]["exporters"]) == {"clickhouse", "awss3"}
     assert pipelines["metrics"]["exporters"] == ["clickhouse"]

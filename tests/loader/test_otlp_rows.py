@@ -7,10 +7,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from s3_loader.documents import encode_trace_rows
 from s3_loader.otlp_rows import (
     LOG_COLUMNS,
     METRIC_COLUMNS,
     TRACE_COLUMNS,
+    DuplicateKeys,
     OTLPFormatError,
     any_value_str,
     go_float,
@@ -66,8 +68,8 @@ def test_golden_logs_column_by_column():
         ({"intValue": -5}, "-5"),
         ({"doubleValue": 1.5}, "1.5"),
         ({"doubleValue": 3}, "3"),
-        ({"doubleValue": "Infinity"}, "json: unsupported value: +Inf"),
-        ({"doubleValue": "-Infinity"}, "json: unsupported value: -Inf"),
+        ({"doubleValue": "Infinity"}, "Infinity"),
+        ({"doubleValue": "-Infinity"}, "-Infinity"),
         ({"bytesValue": "3q2+7w=="}, "3q2+7w=="),
         ({"bytesValue": "3q2-7w"}, "3q2+7w=="),  # URL-safe, unpadded: accepted by proto3 JSON
         ({"arrayValue": {"values": [{"doubleValue": 1e-7}, {"doubleValue": 1e300}]}}, "[1e-7,1e+300]"),
@@ -162,10 +164,11 @@ def test_protobuf_shaped_document_with_enum_names():
     assert (row["Timestamp"], row["Duration"]) == (1, 1)
 
 
-def test_unknown_enum_numbers_become_empty_words_and_negative_duration_is_zero():
+def test_unknown_enum_numbers_become_empty_words_and_negative_duration_wraps_around():
+    """pdata's String() of an unknown enum is ''; the exporter's Duration is a uint64 subtraction."""
     doc = _one_span(kind=9, status={"code": 7}, startTimeUnixNano="10", endTimeUnixNano="5")
     row = dict(zip(TRACE_COLUMNS, trace_rows(doc)[0], strict=True))
-    assert (row["SpanKind"], row["StatusCode"], row["Duration"]) == ("", "", 0)
+    assert (row["SpanKind"], row["StatusCode"], row["Duration"]) == ("", "", 2**64 - 5)
 
 
 METRICS_DOC = golden("metrics_all_kinds.json")
@@ -237,4 +240,22 @@ def test_bad_metric_document_names_the_place():
     doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][2]["histogram"]["dataPoints"][0]["count"] = "x"
     where = r"^resourceMetrics\[0\]\.scopeMetrics\[0\]\.metrics\[2\]: "
     with pytest.raises(OTLPFormatError, match=where + ".*count"):
+        metric_rows(doc)
+
+
+def test_map_keys_come_sorted_and_duplicate_keys_stay_as_the_exporter_writes_them():
+    """clickhouse-go sorts the exporter's map by key; pdata keeps each entry of a repeated key."""
+    kvs = [
+        {"key": k, "value": {"stringValue": v}} for k, v in (("b", "1"), ("a", "2"), ("c", "3"), ("a", "4"))
+    ]
+    row = dict(zip(TRACE_COLUMNS, trace_rows(_one_span(attributes=kvs[:3]))[0], strict=True))
+    assert list(row["SpanAttributes"].items()) == [("a", "2"), ("b", "1"), ("c", "3")]
+    row = dict(zip(TRACE_COLUMNS, trace_rows(_one_span(attributes=kvs))[0], strict=True))
+    assert row["SpanAttributes"] == DuplicateKeys([("a", "2"), ("a", "4"), ("b", "1"), ("c", "3")])
+    assert encode_trace_rows([list(row.values())]).count(b'"a":') == 2
+
+
+def test_a_metric_without_data_fails_the_document_as_the_exporter_fails_the_push():
+    doc = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "no.data"}]}]}]}
+    with pytest.raises(OTLPFormatError, match="metrics type is unset"):
         metric_rows(doc)

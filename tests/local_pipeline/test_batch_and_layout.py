@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import orjson
 from local_stack.otlp_batch import Batcher, PendingBatch, convert
 from local_stack.otlp_payload import Signal
-from local_stack.s3_layout import object_body, object_key, random_unique
+from local_stack.s3_layout import UUIDV7_PATTERN, object_body, object_key, uuidv7
 
 from .otlp_samples import traces_request
 
@@ -72,7 +72,9 @@ def test_object_key_is_the_exporters_layout_at_upload_time() -> None:
         "otel/year=2026/month=03/day=07/hour=09/minute=05/traces_000000042.json"
     )
     assert object_key("", "logs", when, 123456789, True).endswith("minute=05/logs_123456789.json.gz")
-    assert re.fullmatch(r"\d{9}", f"{random_unique()}")
+    keys = [uuidv7() for _ in range(1000)]
+    assert all(re.fullmatch(UUIDV7_PATTERN, key) for key in keys)
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # time-ordered: a lister sees upload order
 
 
 def test_object_body_is_one_compact_document_optionally_gzipped() -> None:

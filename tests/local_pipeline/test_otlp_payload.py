@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from google.protobuf.json_format import MessageToDict
 from local_stack import otlp_json
 from local_stack.otlp_payload import BadPayload, Signal, decode_json, decode_protobuf, response, screen
 
@@ -82,22 +81,21 @@ def test_bad_protobuf_body_says_why() -> None:
         decode_protobuf(Signal.TRACES, b"\x0a\xff\xff\xff\xff\x0f garbage")
 
 
-def test_screening_rejects_spans_no_exporter_could_store_and_keeps_the_rest() -> None:
+def test_an_id_of_the_wrong_length_refuses_the_whole_request_and_zero_or_empty_ids_are_kept() -> None:
+    """As pdata's decoder (the real collector answers 400 / InvalidArgument; tests/collector shows it)."""
     request = traces_request(spans=5)
     spans = request.resource_spans[0].scope_spans[0].spans
-    spans[1].trace_id = b"\x01\x02\x03"  # wrong length
-    spans[3].span_id = bytes(8)  # all zero
-    kept = [spans[i].span_id for i in (0, 2, 4)]
+    spans[3].span_id = bytes(8)  # all zero: stored with SpanId ''
+    spans[4].trace_id = b""  # empty: stored with TraceId ''
     screened = screen(Signal.TRACES, request)
-    assert (screened.accepted, screened.rejected) == (3, 2)
-    assert [s.span_id for s in request.resource_spans[0].scope_spans[0].spans] == kept
-    answer = MessageToDict(response(Signal.TRACES, screened))
-    assert answer == {
-        "partialSuccess": {
-            "rejectedSpans": "2",
-            "errorMessage": "2 spans rejected: trace_id 3 bytes (must be 16)",
-        }
-    }
+    assert (screened.accepted, screened.rejected) == (5, 0)
+    spans[1].trace_id = b"\x01\x02\x03"  # wrong length
+    with pytest.raises(BadPayload, match="trace_id: 3 bytes"):
+        screen(Signal.TRACES, request)
+    spans[1].trace_id = TRACE_ID
+    spans[2].links.add(trace_id=TRACE_ID, span_id=b"\x01")
+    with pytest.raises(BadPayload, match="link span_id: 1 bytes"):
+        screen(Signal.TRACES, request)
 
 
 def test_fully_accepted_request_leaves_partial_success_unset() -> None:
@@ -107,26 +105,28 @@ def test_fully_accepted_request_leaves_partial_success_unset() -> None:
     assert not response(Signal.TRACES, screened).HasField("partial_success")
 
 
-def test_log_records_without_trace_context_are_fine_but_bad_ids_and_times_are_not() -> None:
+def test_log_records_without_trace_context_are_fine_but_times_beyond_datetime64_are_not() -> None:
     request = logs_request(records=4)
     records = request.resource_logs[0].scope_logs[0].log_records
     records[0].trace_id = b""
     records[0].span_id = b""
     records[1].span_id = bytes(8)  # zeros: "no span", as some SDKs send it
-    records[2].trace_id = b"\x00" * 5
     records[3].time_unix_nano = 1 << 63
     screened = screen(Signal.LOGS, request)
-    assert (screened.accepted, screened.rejected) == (2, 2)
-    assert response(Signal.LOGS, screened).partial_success.rejected_log_records == 2
+    assert (screened.accepted, screened.rejected) == (3, 1)
+    assert response(Signal.LOGS, screened).partial_success.rejected_log_records == 1
+    records[2].trace_id = b"\x00" * 5
+    with pytest.raises(BadPayload, match="trace_id: 5 bytes"):
+        screen(Signal.LOGS, request)
 
 
-def test_metric_points_are_counted_and_bad_exemplars_rejected() -> None:
+def test_metric_points_are_counted_and_a_bad_exemplar_id_refuses_the_request() -> None:
     request = metrics_request()
     total = data_points(request)
+    screened = screen(Signal.METRICS, request)
+    assert (screened.accepted, screened.rejected) == (total, 0)
     request.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0].exemplars[
         0
     ].span_id = b"\x01"
-    screened = screen(Signal.METRICS, request)
-    assert (screened.accepted, screened.rejected) == (total - 1, 1)
-    assert data_points(request) == total - 1
-    assert response(Signal.METRICS, screened).partial_success.rejected_data_points == 1
+    with pytest.raises(BadPayload, match="exemplar span_id: 1 bytes"):
+        screen(Signal.METRICS, request)
