@@ -112,10 +112,12 @@ def _describe_schema(ctx: ToolContext, _args: DescribeSchemaInput) -> ToolResult
     s = ctx.settings
     roles = {
         s.traces_table: "spans read by list_services, find_slow_spans, error_summary, get_trace_tree, "
-        "compare_windows (the collector's direct export: the freshest copy)",
+        "critical_path, compare_windows (the collector's direct export: the freshest copy)",
         s.trace_lookup_table: "TraceId → (Start, End): bounds the scan when fetching one trace",
-        s.enriched_table: "spans with a text embedding, read by semantic_search (lags loader and enricher)",
-        s.logs_table: "log records (Body, SeverityText, TraceId, LogAttributes), read by log_summary",
+        s.enriched_table: "spans with a text embedding, read by semantic_search and similar_spans "
+        "(lags loader and enricher)",
+        s.logs_table: "log records (Body, SeverityText, TraceId, LogAttributes), read by log_summary and "
+        "log_patterns",
     }
     if s.traces_table != "otel.otel_traces":
         roles.setdefault("otel.otel_traces", "the same spans loaded back from the S3 copy (lags the export)")
@@ -179,7 +181,9 @@ def _table_result(
         _add_newest_hint(
             ctx,
             result,
-            ctx.settings.traces_table if name != "semantic_search" else ctx.settings.enriched_table,
+            ctx.settings.enriched_table
+            if name in ("semantic_search", "similar_spans")
+            else ctx.settings.traces_table,
         )
     return result
 
