@@ -370,7 +370,7 @@ def _similar_spans(ctx: ToolContext, args: SimilarSpansInput) -> ToolResult:
         "status": status,
         "text": text,
     }
-    result.extra["span"] = {k: json_value(v) for k, v in result.extra["span"].items()}
+    result.extra["span"] = redact({k: json_value(v) for k, v in result.extra["span"].items()})
     result.extra["note"] = result.extra.get("note") or "distance 0 is the span's own kind"
     return result
 
@@ -414,10 +414,12 @@ def _critical_path(ctx: ToolContext, args: CriticalPathInput) -> ToolResult:
         "trace_id": args.trace_id,
         "spans": total,
         "shown": min(total, cap),
-        "root": f"{root.service} · {root.name}",
+        "root": redact(f"{root.service} · {root.name}"),
         "duration_ms": round(root.duration_ns / 1e6, 3),
-        "biggest": f"{top.service} · {top.name}: {round(top.on_path_ns / 1e6, 3)} ms "
-        f"({round(100 * top.on_path_ns / trace_ns, 1)} % of the trace)",
+        "biggest": redact(
+            f"{top.service} · {top.name}: {round(top.on_path_ns / 1e6, 3)} ms "
+            f"({round(100 * top.on_path_ns / trace_ns, 1)} % of the trace)"
+        ),
     }
     if result.truncated:
         result.extra["note"] = f"the trace has {total} spans; the path is computed over the first {cap}"

@@ -106,3 +106,22 @@ def test_log_patterns_marks_what_is_new_since_the_baseline(ctx, stack):
     assert [r[2] for r in only_new.rows] == [7]
     capped = execute(ctx, "log_patterns", {"window": "1h", "limit": 1})
     assert capped.truncated and len(capped.rows) == 1
+
+
+def test_new_tools_redact_what_they_return(ctx, stack):
+    trace = "7e" * 16
+    t0 = minutes_ago(4)
+    secret = "Bearer s3cr3tT0kenValue"
+    spans = [Span(trace, "a1" * 8, "gateway", f"GET /login {secret}", t0, 50_000_000),
+             Span(trace, "b2" * 8, "auth", "check card 4111 1111 1111 1111", t0, 40_000_000,
+                  parent_span_id="a1" * 8)]  # fmt: skip
+    insert(stack.client(), spans)
+    client = stack.client()
+    client.insert("default.otel_logs", [[t0, trace, "", "ERROR", 17, "auth", f"login failed with {secret}"]],
+                  column_names=LOG_COLUMNS)  # fmt: skip
+    client.close()
+    for name, args in (("critical_path", {"trace_id": trace}), ("log_patterns", {"window": "1h"})):
+        result = execute(ctx, name, args)
+        assert result.error is None and result.rows, (name, result.error)
+        text = str(result.rows) + str(result.extra)
+        assert "s3cr3t" not in text and "4111 1111" not in text and "[REDACTED" in text, (name, text)
