@@ -22,6 +22,11 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+# Best effort: with no collector listening, the exporter's retries must not print into the answer.
+for _name in ("opentelemetry.exporter.otlp.proto.http", "opentelemetry.exporter.otlp.proto.grpc",
+              "opentelemetry.sdk.trace.export"):  # fmt: skip
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+EXPORT_TIMEOUT_S = 2
 
 PROVIDER = "anthropic"
 DEFAULT_ENDPOINT = "http://localhost:4318"  # the collector (or `just local`'s receiver), as the generator
@@ -55,9 +60,9 @@ class Telemetry:
         return cls(provider, settings.self_service_name)
 
     def shutdown(self) -> None:
-        """Send what is buffered (a few seconds at most) and stop."""
+        """Send what is buffered (two seconds at most, e.g. when no collector listens) and stop."""
         if self.provider is not None:
-            self.provider.force_flush(timeout_millis=5000)
+            self.provider.force_flush(timeout_millis=EXPORT_TIMEOUT_S * 1000)
             self.provider.shutdown()
             self.provider = None
             self.tracer = trace.NoOpTracer()
@@ -155,7 +160,7 @@ def otlp_exporter(endpoint: str) -> SpanExporter:
     if os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "").lower() == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
-        return GrpcExporter(endpoint=base, insecure=base.startswith("http://"), timeout=5)
+        return GrpcExporter(endpoint=base, insecure=base.startswith("http://"), timeout=EXPORT_TIMEOUT_S)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    return OTLPSpanExporter(endpoint=f"{base}/v1/traces", timeout=5)
+    return OTLPSpanExporter(endpoint=f"{base}/v1/traces", timeout=EXPORT_TIMEOUT_S)
