@@ -10,6 +10,7 @@ from .loop import Agent, Events, make_client
 from .preflight import check_database
 from .settings import Settings
 from .startup import require_api_key
+from .telemetry import Telemetry
 from .tools import ToolContext
 
 
@@ -22,6 +23,7 @@ class Session:
     warnings: list[str]
 
     def close(self) -> None:
+        self.agent.telemetry.shutdown()
         self.db.close()
 
 
@@ -31,5 +33,5 @@ def open_session(settings: Settings, events: Events | None = None) -> Session:
     db = Database(settings)
     warnings = check_database(db, settings)
     ctx = ToolContext(db, settings)
-    agent = Agent(make_client(settings), ctx, settings, events)
+    agent = Agent(make_client(settings), ctx, settings, events, Telemetry.from_settings(settings))
     return Session(settings, db, ctx, agent, warnings)

@@ -12,6 +12,7 @@ import anthropic
 from .prompts import SYSTEM_PROMPT
 from .results import ToolResult, model_text
 from .settings import Settings
+from .telemetry import Telemetry, record_answer, record_response, record_tool
 from .tools import ToolContext, execute, tool_definitions
 
 
@@ -160,9 +161,15 @@ def _block_param(block: Any) -> dict[str, Any]:
 
 class Agent:
     def __init__(
-        self, client: anthropic.Anthropic, ctx: ToolContext, settings: Settings, events: Events | None = None
+        self,
+        client: anthropic.Anthropic,
+        ctx: ToolContext,
+        settings: Settings,
+        events: Events | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.client = client
+        self.telemetry = telemetry or Telemetry()
         self.ctx = ctx
         self.settings = settings
         self.events: Events = events or SilentEvents()
@@ -189,7 +196,11 @@ class Agent:
         if sdk_log.getEffectiveLevel() > logging.INFO:
             sdk_log.setLevel(logging.INFO)
         try:
-            self._run(answer)
+            with self.telemetry.question(self.model) as span:
+                try:
+                    self._run(answer)
+                finally:
+                    record_answer(span, answer.usage, len(answer.tool_calls), answer.stop_reason)
         except anthropic.APIError as exc:
             del self.messages[mark:]
             self.session_usage.merge(answer.usage)
@@ -216,7 +227,9 @@ class Agent:
                 )
                 self.events.on_notice(answer.notes[-1])
                 break
-            message = self._request(tools_allowed)
+            with self.telemetry.model_call(self.model, s.max_output_tokens) as span:
+                message = self._request(tools_allowed)
+                record_response(span, message)
             answer.usage.add(message.usage)
             content = [_block_param(b) for b in message.content]
             turn_text = "".join(b.text for b in message.content if b.type == "text")
@@ -280,7 +293,9 @@ class Agent:
             )
         else:
             self.events.on_tool_start(block.name, tool_input)
-            result = execute(self.ctx, block.name, block.input)
+            with self.telemetry.tool_call(str(block.name), str(block.id)) as span:
+                result = execute(self.ctx, block.name, block.input)
+                record_tool(span, result)
             answer.tool_calls.append(result)
             self.events.on_tool_result(result)
         return {

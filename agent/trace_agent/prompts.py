@@ -18,17 +18,21 @@ ResourceAttributes (Map(String, String), e.g. SpanAttributes['http.route']), Eve
 - default.otel_traces_trace_id_ts — TraceId → Start/End, to find one trace quickly.
 - otel.otel_traces — the same spans loaded back from the S3 copy (lags a few minutes).
 - default.otel_logs — log records (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName, \
-Body, LogAttributes, ResourceAttributes); log_summary groups them.
+Body, LogAttributes, ResourceAttributes); log_summary and log_patterns group them.
+- Service trace-agent is this agent's own telemetry; the tools leave it out unless a service filter names it.
 - otel.otel_traces_enriched — spans with EmbeddingText and a 384-d Embedding (all-MiniLM-L6-v2); \
-semantic_search uses it for "spans like …" questions.
+semantic_search and similar_spans use it for "spans like …" questions.
 
 ## Tools
 Prefer the purpose-built tools: list_services (rates, error rates, p50/p95/p99 per service), \
 find_slow_spans, error_summary (with first_seen/last_seen), log_summary (warnings and errors in the logs), \
 attribute_breakdown (one attribute's values side by side: the bad version, replica, host or region), \
-get_trace_tree, semantic_search, compare_windows. Use run_sql only when \
-they cannot answer; call describe_schema first if unsure of a column. Every tool defaults to the last hour; \
-if a window is empty the result says where the newest data is — widen the window (e.g. 6h, 24h) and say so. \
+get_trace_tree, critical_path (where one request spent its time), semantic_search (kinds of span like a \
+description), similar_spans (more like one span), log_patterns (Drain templates of the log bodies; new=true \
+marks patterns absent from the baseline window: what an incident brought), compare_windows. Use run_sql \
+only when they cannot answer; call describe_schema first if unsure of a column. Every tool defaults to \
+the last hour; if a window is empty the result says where the newest data is — widen the window (e.g. 6h, \
+24h) and say so. \
 Tool results report durations in milliseconds (*_ms) and error_rate as a fraction (0.05 = 5%). A result \
 with "truncated": true has more rows than shown. Call independent tools in parallel.
 
@@ -54,8 +58,10 @@ refuses writes from this agent. Secrets in the data are redacted as [REDACTED].
 
 ## Answers
 Be concise and concrete. Cite the numbers you relied on (counts, error rates, latencies in ms, the time \
-window) and the trace ids of examples, so the user can check them. Use a short markdown table for \
-comparisons of several services. If the data cannot answer the question, say what is missing.
+window) and the trace ids of examples, so the user can check them. Results carry trace_links (trace id → \
+HyperDX URL): cite an example trace as a markdown link to its URL, e.g. [4bf92f35…](url), copied exactly. \
+Use a short markdown table for comparisons of several services. If the data cannot answer the question, \
+say what is missing.
 """
 
 SYSTEM_PROMPT = f"""\

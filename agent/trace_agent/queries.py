@@ -24,8 +24,11 @@ def _contains(column: str, param: str) -> str:
     return f"positionCaseInsensitiveUTF8({column}, {{{param}:String}}) > 0"
 
 
-def list_services(table: str, window: Window, service: str | None, sort_by: str, limit: int) -> Query:
+def list_services(
+    table: str, window: Window, service: str | None, sort_by: str, limit: int, exclude: str | None = None
+) -> Query:
     where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
     if service:
         where += f" AND {_contains('ServiceName', 'service')}"
         params["service"] = service
@@ -54,8 +57,10 @@ def find_slow_spans(
     min_duration_ns: int,
     status: str | None,
     limit: int,
+    exclude: str | None = None,
 ) -> Query:
     where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
     if match:
         where += f" AND ({_contains('ServiceName', 'match')} OR {_contains('SpanName', 'match')})"
         params["match"] = match
@@ -81,8 +86,11 @@ LIMIT {int(limit) + 1}"""
     return sql, params
 
 
-def error_summary(table: str, window: Window, service: str | None, examples: int, limit: int) -> Query:
+def error_summary(
+    table: str, window: Window, service: str | None, examples: int, limit: int, exclude: str | None = None
+) -> Query:
     where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
     where += " AND StatusCode = 'Error'"
     if service:
         where += f" AND {_contains('ServiceName', 'service')}"
@@ -115,8 +123,10 @@ def log_summary(
     match: str | None,
     examples: int,
     limit: int,
+    exclude: str | None = None,
 ) -> Query:
     where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
     where += " AND SeverityNumber >= {min_severity:UInt8}"
     params["min_severity"] = int(min_severity)
     if service:
@@ -139,10 +149,17 @@ LIMIT {int(limit) + 1}"""
 
 
 def attribute_breakdown(
-    table: str, window: Window, attribute: str, service: str | None, span_name: str | None, limit: int
+    table: str,
+    window: Window,
+    attribute: str,
+    service: str | None,
+    span_name: str | None,
+    limit: int,
+    exclude: str | None = None,
 ) -> Query:
     """Spans grouped by one attribute (resource attributes first, then span attributes)."""
     where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
     params["attribute"] = attribute
     if service:
         where += f" AND {_contains('ServiceName', 'service')}"
@@ -187,36 +204,139 @@ LIMIT {int(max_spans) + 1}"""
     return sql, {"trace_id": trace_id}
 
 
-def semantic_search(
-    table: str,
-    window: Window,
-    vector: list[float],
-    service: str | None,
-    status: str | None,
-    limit: int,
-) -> Query:
-    where, params = window_filter(window)
+def vector_literal(vector: list[float]) -> str:
+    # The vector goes into the SQL text, not a URL parameter: 384 floats would make a long URL.
+    return "CAST([" + ",".join(f"{v:.7g}" for v in vector) + "] AS Array(Float32))"
+
+
+def _span_filters(
+    where: str, params: dict[str, Any], service: str | None, status: str | None, exclude: str | None
+) -> str:
     if service:
         where += f" AND {_contains('ServiceName', 'service')}"
         params["service"] = service
     if status:
         where += " AND StatusCode = {status:String}"
         params["status"] = status
-    # The vector goes into the SQL text, not a URL parameter: 384 floats would make a long URL.
-    literal = "[" + ",".join(f"{v:.7g}" for v in vector) + "]"
+    if exclude:
+        where += " AND ServiceName != {exclude:String}"
+        params["exclude"] = exclude
+    return where
+
+
+def nearest_spans(table: str, window: Window, vector_sql: str, exclude: str | None, fetch: int) -> Query:
+    """The k nearest spans by the vector index: ClickHouse rewrites only `ORDER BY <distance> LIMIT k` (k ≤
+    max_limit_for_vector_search_queries) into an HNSW search; parts without the index are searched exactly.
+    Only the window (and the agent's own service) filter here: a narrow filter after the index would
+    leave too few rows, so service/status filters take the exact path instead."""
+    where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
     sql = f"""
-SELECT Timestamp AS time, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service, SpanName AS span,
-       StatusCode AS status, round(Duration / 1e6, 2) AS duration_ms, EmbeddingText AS text,
-       round(cosineDistance(Embedding, CAST({literal} AS Array(Float32))), 4) AS distance
+SELECT EmbeddingText AS text, cosineDistance(Embedding, {vector_sql}) AS distance
 FROM {table}
 WHERE {where}
-ORDER BY distance, trace_id, span_id
-LIMIT 1 BY trace_id, span_id
+ORDER BY cosineDistance(Embedding, {vector_sql})
+LIMIT {int(fetch)}"""
+    return sql, params
+
+
+_KIND_COLUMNS = """count() AS spans, arraySort(groupUniqArray(5)(ServiceName)) AS services,
+       arraySort(groupUniqArray(3)(StatusCode)) AS statuses,
+       round(quantileExact(0.5)(Duration) / 1e6, 2) AS p50_ms,
+       min(Timestamp) AS first_seen, max(Timestamp) AS last_seen,
+       groupUniqArray({examples})(TraceId) AS example_trace_ids"""
+
+
+def semantic_kinds(
+    table: str,
+    window: Window,
+    vector_sql: str,
+    service: str | None,
+    status: str | None,
+    exclude: str | None,
+    limit: int,
+    examples: int,
+    texts: list[str] | None = None,
+) -> Query:
+    """Kinds of span (one row per distinct EmbeddingText) nearest to the vector. With `texts` (the index
+    path's candidates) only those kinds are counted; without, every kind in the window is ranked exactly
+    (the distance computed once per kind, on one of its identical vectors)."""
+    where, params = window_filter(window)
+    where = _span_filters(where, params, service, status, exclude)
+    if texts is not None:
+        where += " AND EmbeddingText IN {texts:Array(String)}"
+        params["texts"] = texts
+    columns = _KIND_COLUMNS.format(examples=int(examples))
+    sql = f"""
+SELECT EmbeddingText AS text, round(cosineDistance(any(Embedding), {vector_sql}), 4) AS distance,
+       {columns}
+FROM {table}
+WHERE {where}
+GROUP BY EmbeddingText
+ORDER BY distance, text
 LIMIT {int(limit) + 1}"""
     return sql, params
 
 
-def compare_windows(table: str, current: Window, baseline: Window, service: str | None) -> Query:
+def span_embedding(table: str, trace_id: str, span_id: str) -> Query:
+    sql = f"""
+SELECT Embedding, EmbeddingText, ServiceName, SpanName, StatusCode, Timestamp
+FROM {table}
+WHERE TraceId = {{trace_id:String}} AND SpanId = {{span_id:String}}
+ORDER BY EnrichedAt DESC
+LIMIT 1"""
+    return sql, {"trace_id": trace_id, "span_id": span_id}
+
+
+def trace_path_spans(table: str, lookup_table: str, trace_id: str, max_spans: int) -> Query:
+    """One trace's spans with nanosecond starts, for the critical path (bounded like trace_spans)."""
+    sql = f"""
+WITH (SELECT (min(Start), max(End)) FROM {lookup_table} WHERE TraceId = {{trace_id:String}}) AS bounds
+SELECT toUnixTimestamp64Nano(Timestamp) AS start_ns, SpanId, ParentSpanId, ServiceName, SpanName, Duration,
+       StatusCode, count() OVER () AS total_spans
+FROM {table}
+WHERE TraceId = {{trace_id:String}}
+  AND Timestamp >= bounds.1 AND toDateTime(Timestamp) <= bounds.2
+ORDER BY Timestamp, SpanId
+LIMIT {int(max_spans) + 1}"""
+    return sql, {"trace_id": trace_id}
+
+
+def log_templates(
+    table: str,
+    current: Window,
+    baseline: Window,
+    service: str | None,
+    min_severity: int,
+    exclude: str | None,
+    examples: int,
+    cap: int,
+) -> Query:
+    """Log records of both windows grouped by a masked body (numbers and ids → <n>/<id>), per service and
+    severity: the rows Drain3 then clusters into templates (one line per masked body, weighted by count)."""
+    cur_where, params = window_filter(current, "cur_")
+    base_where, base_params = window_filter(baseline, "base_")
+    params.update(base_params)
+    where = f"(({cur_where}) OR ({base_where})) AND SeverityNumber >= {{min_severity:UInt8}}"
+    params["min_severity"] = int(min_severity)
+    where = _span_filters(where, params, service, None, exclude)
+    sql = f"""
+WITH ({cur_where}) AS in_cur
+SELECT {_TEMPLATE} AS masked, ServiceName AS service, SeverityText AS severity,
+       countIf(in_cur) AS records, countIf(NOT in_cur) AS baseline_records,
+       minIf(Timestamp, in_cur) AS first_seen, maxIf(Timestamp, in_cur) AS last_seen,
+       groupUniqArrayIf({int(examples)})(TraceId, in_cur AND TraceId != '') AS example_trace_ids
+FROM {table}
+WHERE {where}
+GROUP BY masked, service, severity
+ORDER BY records DESC, baseline_records DESC, masked, service, severity
+LIMIT {int(cap) + 1}"""
+    return sql, params
+
+
+def compare_windows(
+    table: str, current: Window, baseline: Window, service: str | None, exclude: str | None = None
+) -> Query:
     cur_where, params = window_filter(current, "cur_")
     base_where, base_params = window_filter(baseline, "base_")
     params.update(base_params)
@@ -224,6 +344,7 @@ def compare_windows(table: str, current: Window, baseline: Window, service: str 
     if service:
         where += f" AND {_contains('ServiceName', 'service')}"
         params["service"] = service
+    where = _span_filters(where, params, None, None, exclude)
     sql = f"""
 WITH ({cur_where}) AS in_cur, ({base_where}) AS in_base
 SELECT ServiceName AS service,

@@ -106,7 +106,15 @@ def shape_rows(rows: list[tuple[Any, ...]] | list[list[Any]], limit: int) -> tup
 def model_text(result: ToolResult) -> str:
     """The tool_result content: the payload as JSON inside <tool_data>, with `<` escaped so no text in the
     data can close the marker or open a fake one."""
-    body = orjson.dumps(result.payload()).decode()
+    payload = result.payload()
+    body = orjson.dumps(payload).decode()
+    links = payload.get("trace_links")
+    if len(body) > MAX_RESULT_CHARS and links:
+        # the links go first: one URL pattern instead of one URL per trace id
+        trace_id, url = next(iter(links.items()))
+        payload = {k: v for k, v in payload.items() if k != "trace_links"}
+        payload["trace_link_pattern"] = url.replace(trace_id, "{trace_id}")
+        body = orjson.dumps(payload).decode()
     if len(body) > MAX_RESULT_CHARS:
         body = orjson.dumps(
             {"error": f"the result is {len(body)} characters; ask for fewer rows or a narrower window"}

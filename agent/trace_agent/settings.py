@@ -45,12 +45,30 @@ class Settings(BaseSettings):
     max_rows: int = 50
     max_sql_rows: int = 200
     max_trace_spans: int = 300
+    # semantic_search / similar_spans: how many nearest spans the HNSW index returns (ClickHouse rewrites
+    # ORDER BY distance LIMIT k into an index search for k ≤ max_limit_for_vector_search_queries, 1000).
+    vector_fetch: int = Field(1000, ge=10, le=1000)
+    # log_patterns: at most this many (masked body, service, severity) groups go to Drain3.
+    max_log_groups: int = Field(2000, ge=10, le=20000)
     traces_table: str = "default.otel_traces"
     trace_lookup_table: str = "default.otel_traces_trace_id_ts"
     enriched_table: str = "otel.otel_traces_enriched"
     logs_table: str = "default.otel_logs"
     # The enricher's model: queries must be embedded with the same one (offline, shipped in a package).
     embedding_model: str = Field("", validation_alias=AliasChoices("AGENT_EMBEDDING_MODEL", "ENRICHER_MODEL"))
+
+    # Links into HyperDX: every trace id in a tool result comes with a URL opening that trace there
+    # (`/search?source=<source>&traceId=<id>`, HyperDX 2.36). "Traces" is the compose stack's source for
+    # default.otel_traces. An empty URL leaves the links out.
+    hyperdx_url: str = "http://localhost:8080"
+    hyperdx_trace_source: str = "Traces"
+
+    # The agent's own telemetry (OTel GenAI spans: question, model calls, tool calls) sent to the collector
+    # as service.name=trace-agent. Never tool results or questions. AGENT_TELEMETRY=false turns it off.
+    telemetry: bool = True
+    otlp_endpoint: str = Field("", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    # The tools leave the agent's own spans out unless asked (include_agent=true on a tool).
+    self_service_name: str = "trace-agent"
 
     history_file: Path = Path("~/.local/state/click-ai/agent_history")
 

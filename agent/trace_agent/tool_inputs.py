@@ -111,7 +111,52 @@ class SemanticSearchInput(WindowInput):
     status: Literal["Error", "Ok", "Unset"] | None = Field(
         None, description="Only spans with this StatusCode."
     )
-    limit: int = Field(10, ge=1, le=50, description="Nearest N spans.")
+    limit: int = Field(10, ge=1, le=50, description="Nearest N kinds of span.")
+    examples: int = Field(3, ge=1, le=10, description="Example trace ids per kind.")
+
+
+class SimilarSpansInput(WindowInput):
+    trace_id: str = Field(..., description="The span's 32-hex-digit TraceId.")
+    span_id: str = Field(..., description="The span's 16-hex-digit SpanId.")
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    status: Literal["Error", "Ok", "Unset"] | None = Field(
+        None, description="Only spans with this StatusCode."
+    )
+    limit: int = Field(10, ge=1, le=50, description="Nearest N kinds of span.")
+    examples: int = Field(3, ge=1, le=10, description="Example trace ids per kind.")
+
+    @field_validator("trace_id", "span_id")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _TRACE_ID.match(value):
+            raise ValueError("ids are hexadecimal, e.g. 4bf92f3577b34da6a3ce929d0e0e4736")
+        return value.lower()
+
+
+class CriticalPathInput(GetTraceTreeInput):
+    pass
+
+
+class LogPatternsInput(WindowInput):
+    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    min_severity: Literal["DEBUG", "INFO", "WARN", "ERROR"] = Field(
+        "INFO", description="Only log records at least this severe."
+    )
+    baseline_offset: str | None = Field(
+        None,
+        description="How far back the baseline window is (same length), e.g. 1h or 1d. Default: the "
+        "window's own length (the window right before). Patterns absent there are marked new.",
+    )
+    new_only: bool = Field(False, description="Only patterns not seen in the baseline window.")
+    limit: int = Field(20, ge=1, le=100, description="Maximum patterns returned.")
+    examples: int = Field(3, ge=1, le=10, description="Example trace ids per pattern.")
+
+    @field_validator("baseline_offset")
+    @classmethod
+    def _offset(cls, value: str | None) -> str | None:
+        if value:
+            parse_duration(value)
+        return value or None
 
 
 class CompareWindowsInput(ToolInput):

@@ -10,10 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from . import critical_path as cpath
 from . import queries
 from .comparison import compare_row, describe_change
 from .db import Database, QueryError
 from .embedding import embed
+from .links import add_trace_links
+from .log_patterns import mine_patterns
+from .redact import redact
 from .results import ToolResult, json_value, shape_rows
 from .settings import Settings
 from .sql_guard import SqlRejected, with_limit
@@ -21,14 +25,17 @@ from .timewindow import Window, WindowError, iso, parse_duration, parse_time, re
 from .tool_inputs import (
     AttributeBreakdownInput,
     CompareWindowsInput,
+    CriticalPathInput,
     DescribeSchemaInput,
     ErrorSummaryInput,
     FindSlowSpansInput,
     GetTraceTreeInput,
     ListServicesInput,
+    LogPatternsInput,
     LogSummaryInput,
     RunSqlInput,
     SemanticSearchInput,
+    SimilarSpansInput,
     json_schema,
 )
 from .trace_tree import build_tree, tree_lines
@@ -53,6 +60,13 @@ class ToolContext:
 
     def resolve(self, args: Any) -> Window:
         return resolve_window(args.window, args.start, args.end, default=self.window, now=self.now())
+
+    def exclude(self, *asked: str | None) -> str | None:
+        """The agent's own service, left out of the tools' answers unless a filter asks for it."""
+        own = self.settings.self_service_name
+        if not own or any(a and a.lower() in own.lower() for a in asked):
+            return None
+        return own
 
 
 @dataclass
@@ -98,10 +112,12 @@ def _describe_schema(ctx: ToolContext, _args: DescribeSchemaInput) -> ToolResult
     s = ctx.settings
     roles = {
         s.traces_table: "spans read by list_services, find_slow_spans, error_summary, get_trace_tree, "
-        "compare_windows (the collector's direct export: the freshest copy)",
+        "critical_path, compare_windows (the collector's direct export: the freshest copy)",
         s.trace_lookup_table: "TraceId → (Start, End): bounds the scan when fetching one trace",
-        s.enriched_table: "spans with a text embedding, read by semantic_search (lags loader and enricher)",
-        s.logs_table: "log records (Body, SeverityText, TraceId, LogAttributes), read by log_summary",
+        s.enriched_table: "spans with a text embedding, read by semantic_search and similar_spans "
+        "(lags loader and enricher)",
+        s.logs_table: "log records (Body, SeverityText, TraceId, LogAttributes), read by log_summary and "
+        "log_patterns",
     }
     if s.traces_table != "otel.otel_traces":
         roles.setdefault("otel.otel_traces", "the same spans loaded back from the S3 copy (lags the export)")
@@ -165,7 +181,9 @@ def _table_result(
         _add_newest_hint(
             ctx,
             result,
-            ctx.settings.traces_table if name != "semantic_search" else ctx.settings.enriched_table,
+            ctx.settings.enriched_table
+            if name in ("semantic_search", "similar_spans")
+            else ctx.settings.traces_table,
         )
     return result
 
@@ -185,7 +203,9 @@ def _add_newest_hint(ctx: ToolContext, result: ToolResult, table: str) -> None:
 
 def _list_services(ctx: ToolContext, args: ListServicesInput) -> ToolResult:
     window = ctx.resolve(args)
-    query = queries.list_services(ctx.settings.traces_table, window, args.service, args.sort_by, args.limit)
+    query = queries.list_services(
+        ctx.settings.traces_table, window, args.service, args.sort_by, args.limit, ctx.exclude(args.service)
+    )
     return _table_result(ctx, "list_services", args, query, args.limit, window)
 
 
@@ -200,13 +220,16 @@ def _find_slow_spans(ctx: ToolContext, args: FindSlowSpansInput) -> ToolResult:
         int(args.min_duration_ms * 1_000_000),
         args.status,
         args.limit,
+        ctx.exclude(args.service, args.match),
     )
     return _table_result(ctx, "find_slow_spans", args, query, args.limit, window)
 
 
 def _error_summary(ctx: ToolContext, args: ErrorSummaryInput) -> ToolResult:
     window = ctx.resolve(args)
-    query = queries.error_summary(ctx.settings.traces_table, window, args.service, args.examples, args.limit)
+    query = queries.error_summary(
+        ctx.settings.traces_table, window, args.service, args.examples, args.limit, ctx.exclude(args.service)
+    )
     return _table_result(ctx, "error_summary", args, query, args.limit, window)
 
 
@@ -223,6 +246,7 @@ def _log_summary(ctx: ToolContext, args: LogSummaryInput) -> ToolResult:
         args.match,
         args.examples,
         args.limit,
+        ctx.exclude(args.service),
     )
     return _table_result(ctx, "log_summary", args, query, args.limit, window)
 
@@ -230,7 +254,13 @@ def _log_summary(ctx: ToolContext, args: LogSummaryInput) -> ToolResult:
 def _attribute_breakdown(ctx: ToolContext, args: AttributeBreakdownInput) -> ToolResult:
     window = ctx.resolve(args)
     query = queries.attribute_breakdown(
-        ctx.settings.traces_table, window, args.attribute, args.service, args.span_name, args.limit
+        ctx.settings.traces_table,
+        window,
+        args.attribute,
+        args.service,
+        args.span_name,
+        args.limit,
+        ctx.exclude(args.service),
     )
     return _table_result(ctx, "attribute_breakdown", args, query, args.limit, window)
 
@@ -262,6 +292,48 @@ def _get_trace_tree(ctx: ToolContext, args: GetTraceTreeInput) -> ToolResult:
     return result
 
 
+def _kinds(
+    ctx: ToolContext,
+    name: str,
+    args: SemanticSearchInput | SimilarSpansInput,
+    window: Window,
+    vector_sql: str,
+) -> ToolResult:
+    """Kinds of span nearest to a vector. Without a service/status filter the HNSW index gives the
+    `vector_fetch` nearest spans and their distinct texts are counted; a filter, or too few kinds among the
+    nearest spans, means the exact ranking over every kind in the window (no index: a narrow filter after
+    an index search could leave nothing, and the window's filtered kinds are few)."""
+    s = ctx.settings
+    exclude = ctx.exclude(args.service)
+    elapsed = 0.0
+    texts: list[str] | None = None
+    search = "exact"
+    if not args.service and not args.status:
+        nearest = _query(
+            ctx, *queries.nearest_spans(s.enriched_table, window, vector_sql, exclude, s.vector_fetch)
+        )
+        elapsed += nearest.elapsed_ms
+        kinds = list(dict.fromkeys(text for text, _distance in nearest.rows))
+        if nearest.rows and (len(kinds) > args.limit or len(nearest.rows) < s.vector_fetch):
+            texts = kinds[: args.limit + 1]
+            search = f"index (HNSW over the {s.vector_fetch} nearest spans)"
+    query = queries.semantic_kinds(
+        s.enriched_table,
+        window,
+        vector_sql,
+        args.service,
+        args.status,
+        exclude,
+        args.limit,
+        args.examples,
+        texts,
+    )
+    result = _table_result(ctx, name, args, query, args.limit, window)
+    result.elapsed_ms += elapsed
+    result.extra["search"] = search
+    return result
+
+
 def _semantic_search(ctx: ToolContext, args: SemanticSearchInput) -> ToolResult:
     window = ctx.resolve(args)
     started = time.perf_counter()
@@ -271,11 +343,129 @@ def _semantic_search(ctx: ToolContext, args: SemanticSearchInput) -> ToolResult:
     except RuntimeError as exc:
         raise ToolError(str(exc)) from None
     embed_ms = (time.perf_counter() - started) * 1000
-    query = queries.semantic_search(
-        ctx.settings.enriched_table, window, vector, args.service, args.status, args.limit
-    )
-    result = _table_result(ctx, "semantic_search", args, query, args.limit, window)
+    result = _kinds(ctx, "semantic_search", args, window, queries.vector_literal(vector))
     result.elapsed_ms += embed_ms
+    return result
+
+
+def _similar_spans(ctx: ToolContext, args: SimilarSpansInput) -> ToolResult:
+    window = ctx.resolve(args)
+    table = ctx.settings.enriched_table
+    found = _query(ctx, *queries.span_embedding(table, args.trace_id, args.span_id))
+    if not found.rows:
+        result = ToolResult("similar_spans", args.model_dump(exclude_none=True), elapsed_ms=found.elapsed_ms)
+        result.error = (
+            f"span {args.span_id} of trace {args.trace_id} is not in {table} (only enriched spans have a "
+            "vector, and the enricher lags the export by minutes)"
+        )
+        return result
+    vector, text, service, span_name, status, _start = found.rows[0]
+    result = _kinds(ctx, "similar_spans", args, window, queries.vector_literal(list(vector)))
+    result.elapsed_ms += found.elapsed_ms
+    result.extra["span"] = {
+        "trace_id": args.trace_id,
+        "span_id": args.span_id,
+        "service": service,
+        "span": span_name,
+        "status": status,
+        "text": text,
+    }
+    result.extra["span"] = redact({k: json_value(v) for k, v in result.extra["span"].items()})
+    result.extra["note"] = result.extra.get("note") or "distance 0 is the span's own kind"
+    return result
+
+
+def _critical_path(ctx: ToolContext, args: CriticalPathInput) -> ToolResult:
+    s = ctx.settings
+    cap = s.max_trace_spans
+    rows = _query(ctx, *queries.trace_path_spans(s.traces_table, s.trace_lookup_table, args.trace_id, cap))
+    spans = rows.dicts()
+    result = ToolResult("critical_path", args.model_dump(), elapsed_ms=rows.elapsed_ms)
+    if not spans:
+        result.error = f"trace {args.trace_id} not found in {s.traces_table}"
+        return result
+    total = int(spans[0]["total_spans"])
+    shown = spans[:cap]
+    root = cpath.longest_root(cpath.build(shown))
+    assert root is not None
+    path = cpath.critical_path(root)
+    trace_ns = max(root.duration_ns, 1)
+    result.columns = ["depth", "span_id", "service", "span", "status", "duration_ms", "self_ms", "on_path_ms",
+                      "share"]  # fmt: skip
+    result.rows = [
+        redact(
+            [
+                p.depth,
+                p.span_id,
+                p.service,
+                p.name,
+                p.status,
+                round(p.duration_ns / 1e6, 3),
+                round(cpath.self_time_ns(p) / 1e6, 3),
+                round(p.on_path_ns / 1e6, 3),
+                round(p.on_path_ns / trace_ns, 4),
+            ]
+        )
+        for p in path
+    ]
+    result.truncated = total > cap
+    top = max(path, key=lambda p: p.on_path_ns)
+    result.extra = {
+        "trace_id": args.trace_id,
+        "spans": total,
+        "shown": min(total, cap),
+        "root": redact(f"{root.service} · {root.name}"),
+        "duration_ms": round(root.duration_ns / 1e6, 3),
+        "biggest": redact(
+            f"{top.service} · {top.name}: {round(top.on_path_ns / 1e6, 3)} ms "
+            f"({round(100 * top.on_path_ns / trace_ns, 1)} % of the trace)"
+        ),
+    }
+    if result.truncated:
+        result.extra["note"] = f"the trace has {total} spans; the path is computed over the first {cap}"
+    return result
+
+
+SEVERITIES = ["DEBUG", "INFO", "WARN", "ERROR"]
+
+
+def _log_patterns(ctx: ToolContext, args: LogPatternsInput) -> ToolResult:
+    s = ctx.settings
+    window = ctx.resolve(args)
+    baseline = window.shifted(
+        parse_duration(args.baseline_offset) if args.baseline_offset else window.end - window.start
+    )
+    query = queries.log_templates(
+        s.logs_table, window, baseline, args.service, SEVERITY_NUMBERS[args.min_severity],
+        ctx.exclude(args.service), args.examples, s.max_log_groups,
+    )  # fmt: skip
+    rows = _query(ctx, *query)
+    groups = rows.dicts()
+    capped = len(groups) > s.max_log_groups
+    patterns = mine_patterns(groups[: s.max_log_groups], args.examples)
+    if args.new_only:
+        patterns = [p for p in patterns if p["new"]]
+    columns = ["template", "new", "records", "baseline_records", "severities", "services", "first_seen",
+               "last_seen", "example_trace_ids", "example"]  # fmt: skip
+    shaped, truncated = shape_rows([[p[c] for c in columns] for p in patterns], args.limit)
+    result = ToolResult(
+        "log_patterns",
+        args.model_dump(exclude_none=True),
+        columns=columns,
+        rows=shaped,
+        truncated=truncated or capped,
+        elapsed_ms=rows.elapsed_ms,
+        window=window.as_dict(),
+        extra={
+            "baseline": baseline.as_dict(),
+            "patterns": len(patterns),
+            "new_patterns": sum(1 for p in patterns if p["new"]),
+        },
+    )
+    if capped:
+        result.extra["note"] = f"only the {s.max_log_groups} biggest message groups were mined"
+    if not shaped and not patterns:
+        _add_newest_hint(ctx, result, s.logs_table)
     return result
 
 
@@ -284,7 +474,12 @@ def _compare_windows(ctx: ToolContext, args: CompareWindowsInput) -> ToolResult:
     length = parse_duration(args.window or ctx.window)
     current = Window(end - length, end)
     baseline = current.shifted(parse_duration(args.baseline_offset) if args.baseline_offset else length)
-    rows = _query(ctx, *queries.compare_windows(ctx.settings.traces_table, current, baseline, args.service))
+    rows = _query(
+        ctx,
+        *queries.compare_windows(
+            ctx.settings.traces_table, current, baseline, args.service, ctx.exclude(args.service)
+        ),
+    )
     minutes = length.total_seconds() / 60
     changed = [compare_row(dict(zip(rows.columns, row, strict=True)), minutes) for row in rows.rows]
     changed.sort(key=lambda r: (-r["change_score"], r["service"]))
@@ -390,10 +585,40 @@ TOOLS: dict[str, Tool] = {
         Tool(
             "semantic_search",
             "Semantic span search",
-            "Spans whose meaning is nearest to a plain-language query (vector search over the enriched "
-            "spans), with service, status and time filters. distance 0 = identical, 1 = unrelated.",
+            "Kinds of span whose meaning is nearest to a plain-language query (vector search over the "
+            "enriched spans): one row per distinct span text with distance (0 = identical, 1 = unrelated), "
+            "spans (its count in the window), services, statuses, p50_ms, first_seen/last_seen and example "
+            "trace ids. Service, status and time filters.",
             SemanticSearchInput,
             _semantic_search,
+        ),
+        Tool(
+            "similar_spans",
+            "Spans like this one",
+            "More like this span: kinds of span nearest to one span's stored embedding (give its trace_id "
+            "and span_id), with counts, services, first/last seen and example traces — the same failure in "
+            "other services, routes or times. Distance 0 is the span's own kind.",
+            SimilarSpansInput,
+            _similar_spans,
+        ),
+        Tool(
+            "critical_path",
+            "Critical path of a trace",
+            "The chain of spans that sets one trace's duration, root first: per span its duration, self_ms "
+            "(time not covered by its children), on_path_ms (its own time on the path) and share of the "
+            "trace. Answers 'where did this request spend its time'. Very large traces are capped.",
+            CriticalPathInput,
+            _critical_path,
+        ),
+        Tool(
+            "log_patterns",
+            "Log patterns (Drain)",
+            "Templates mined from the log bodies in the window with Drain (INFO and worse by default): "
+            "records, baseline_records (the same-length window before, or baseline_offset back), new=true "
+            "for patterns absent from the baseline (listed first), severities, services, first/last seen, "
+            "example trace ids and an example line. Finds the new kind of message an incident brings.",
+            LogPatternsInput,
+            _log_patterns,
         ),
         Tool(
             "compare_windows",
@@ -445,5 +670,6 @@ def execute(ctx: ToolContext, name: str, raw_input: Any) -> ToolResult:
         result = ToolResult(name, raw, kind="error", error=str(exc))
     if not result.elapsed_ms:
         result.elapsed_ms = (time.perf_counter() - started) * 1000
+    add_trace_links(result, ctx.settings.hyperdx_url, ctx.settings.hyperdx_trace_source)
     result.input = raw  # as the model sent it (defaults left out): what status lines and --json show
     return result

@@ -255,10 +255,36 @@ def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trac
             assert [line.split()[0] for line in lines] == ["a" * 16, "b" * 16, "d" * 16, "c" * 16]
             assert [len(line) - len(line.lstrip()) for line in lines] == [0, 2, 4, 4]
             assert tree["errors"] == 2 and "payment failed" in lines[1]
+            assert tree["trace_links"] == {
+                failed_trace[
+                    0
+                ].trace_id: f"http://localhost:8080/search?source=Traces&traceId={failed_trace[0].trace_id}"
+            }
 
-            found = rows(await call("semantic_search", {"query": question, "limit": 3}))
-            assert [(r["trace_id"], r["span_id"]) for r in found] == [(e[0], e[1]) for e in nearest[:3]]
-            assert found[0]["text"] == TEXTS[0]
+            # kinds of span, not copies: one row per text, its two spans counted
+            found = await call("semantic_search", {"query": question, "limit": 3})
+            kinds = list(dict.fromkeys(e[2] for e in nearest))
+            assert [r["text"] for r in rows(found)] == kinds[:3] and rows(found)[0]["text"] == TEXTS[0]
+            for row in rows(found):
+                traces = {e[0] for e in enriched if e[2] == row["text"]}
+                assert row["spans"] == 2 and set(row["example_trace_ids"]) == traces
+                assert all(found["trace_links"][t].endswith(f"traceId={t}") for t in traces)
+
+            like = await call("similar_spans", {"trace_id": enriched[0][0], "span_id": enriched[0][1]})
+            assert rows(like)[0]["text"] == enriched[0][2] and rows(like)[0]["distance"] == 0
+            assert like["span"]["text"] == enriched[0][2] and rows(like)[0]["spans"] == 2
+
+            path = await call("critical_path", {"trace_id": failed_trace[0].trace_id})
+            # a (0–900 ms) waits for b (10–710), b for c (20–670) and d (15–20): a's own 200 ms on the path,
+            # b's 45, c's 650, d's 5 — they add up to the trace's 900 ms
+            assert [(r["span_id"][0], r["on_path_ms"], r["self_ms"]) for r in rows(path)] == [
+                ("a", 200.0, 200.0), ("b", 45.0, 45.0), ("c", 650.0, 650.0), ("d", 5.0, 5.0)
+            ]  # fmt: skip
+            assert path["duration_ms"] == 900.0 and rows(path)[2]["share"] == round(650 / 900, 4)
+
+            patterns = rows(await call("log_patterns", {"window": "1h", "min_severity": "WARN"}))
+            assert [(p["records"], p["new"], p["severities"]) for p in patterns] == [(5, True, ["WARN"])]
+            assert "consumed" in patterns[0]["template"]
 
             compared = rows(await call("compare_windows", {"window": "1h"}))
             now = {r["service"]: r for r in compared}

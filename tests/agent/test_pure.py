@@ -168,3 +168,24 @@ def test_settings_take_field_names_as_well_as_variables():
 
     settings = Settings(_env_file=None, model="claude-test", clickhouse_port=1)
     assert settings.model == "claude-test" and settings.clickhouse_port == 1
+
+
+def test_links_give_way_to_a_pattern_when_the_result_is_too_big():
+    from trace_agent.links import add_trace_links
+    from trace_agent.results import MAX_RESULT_CHARS, ToolResult, model_text
+
+    ids = [f"{i:032x}" for i in range(1, 61)]
+    small = ToolResult("run_sql", {}, columns=["trace_id"], rows=[[t] for t in ids[:2]])
+    add_trace_links(small, "http://hdx:8080/", "Traces")
+    assert small.extra["trace_links"] == {
+        t: f"http://hdx:8080/search?source=Traces&traceId={t}" for t in ids[:2]
+    }
+    big = ToolResult("run_sql", {}, columns=["trace_id", "x"], rows=[[t, "y" * 290] for t in ids])
+    add_trace_links(big, "http://hdx:8080", "Traces")
+    assert len(big.extra["trace_links"]) == 60
+    text = model_text(big)
+    assert len(text) < MAX_RESULT_CHARS + 500 and "trace_links" not in text
+    assert "http://hdx:8080/search?source=Traces&traceId={trace_id}" in text and ids[-1] in text
+    none = ToolResult("run_sql", {}, columns=["trace_id"], rows=[[ids[0]]])
+    add_trace_links(none, "", "Traces")
+    assert "trace_links" not in none.extra
