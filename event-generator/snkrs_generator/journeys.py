@@ -10,12 +10,12 @@ from .clock import WallClock
 from .drop import DropState, Phase, RateMeter
 from .failures import DeployRegression
 from .incidents import Ledger, bump_version
-from .latency import LatencyModel
 from .services.account import Account
-from .services.common import Shopper, short_id
+from .services.common import Latencies, Replicas, Shopper, World, short_id
 from .services.feed import Feed
 from .services.gateway import Gateway
 from .services.launch import Launch
+from .services.notification import Notification
 from .services.orders import Orders
 from .services.payment import Payment
 from .services.waiting_room import WaitingRoom
@@ -24,7 +24,11 @@ from .telemetry import ServiceTelemetry, Telemetry
 from .timeline import Timeline
 
 
-class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
+class Journeys:
+    """The shoppers' requests, phase by phase, through the simulated services (each an object built with what
+    it needs: the shared `World`, latency models, the telemetry of the services it speaks for, the services
+    it calls)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -33,25 +37,62 @@ class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
         clock: WallClock | None = None,
         ledger: Ledger | None = None,
     ) -> None:
-        self.s = settings
-        self.state = state
         self.telemetry = telemetry
         self.clock = clock or WallClock(settings.time_scale)
-        self.incidents = ledger or Ledger()
+        self.world = World(settings, state, ledger or Ledger(), RateMeter(self.clock))
         self.canaries: dict[str, ServiceTelemetry] = {}  # service name → the instance a bad deploy runs on
-        svc = telemetry.services
-        self.gw, self.room, self.account = svc["api-gateway"], svc["waiting-room"], svc["account"]
-        self.feed, self.launch, self.inventory = svc["feed"], svc["launch"], svc["inventory"]
-        self.checkout, self.payment, self.bots = svc["checkout"], svc["payment"], svc["bot-detection"]
-        self.notify, self.fulfil = svc["notification"], svc["order-fulfillment"]
-        lat = settings.latency
-        self.l_gateway, self.l_net = LatencyModel(lat.gateway), LatencyModel(lat.network)
-        self.l_handler, self.l_cache = LatencyModel(lat.handler), LatencyModel(lat.cache)
-        self.l_db, self.l_provider = LatencyModel(lat.database), LatencyModel(lat.payment_provider)
-        self.l_bots, self.l_kafka = LatencyModel(lat.bot_scoring), LatencyModel(lat.kafka)
-        self.l_push = LatencyModel(lat.push_provider)
-        self.rebuilds = RateMeter(self.clock)
-        self.load = 1.0
+        world, svc = self.world, telemetry.services
+        latency = Latencies.from_settings(settings)
+        replicas = Replicas(world, latency.database)
+        self.gateway = Gateway(world, latency, svc["api-gateway"], svc["bot-detection"])
+        self.feed = Feed(world, latency, self.gateway, svc["feed"], replicas)
+        self.account = Account(world, latency, self.gateway, svc["account"], svc["launch"], replicas)
+        self.waiting_room = WaitingRoom(world, latency, self.gateway, svc["waiting-room"])
+        self.payment = Payment(world, latency, svc["payment"])
+        self.notification = Notification(world, latency, svc["notification"])
+        self.launch = Launch(
+            world,
+            latency,
+            self.gateway,
+            svc["launch"],
+            self.account,
+            self.payment,
+            self.notification,
+            replicas,
+        )
+        self.orders = Orders(
+            world, latency, self.gateway, svc["checkout"], svc["inventory"], svc["order-fulfillment"],
+            self.payment, self.notification, replicas,
+        )  # fmt: skip
+
+    # The simulation replaces the drop's settings and state at each new drop and sets the phase's load.
+    @property
+    def settings(self) -> Settings:
+        return self.world.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.world.settings = value
+
+    @property
+    def state(self) -> DropState:
+        return self.world.state
+
+    @state.setter
+    def state(self, value: DropState) -> None:
+        self.world.state = value
+
+    @property
+    def load(self) -> float:
+        return self.world.load
+
+    @load.setter
+    def load(self, value: float) -> None:
+        self.world.load = value
+
+    @property
+    def incidents(self) -> Ledger:
+        return self.world.incidents
 
     # --- incidents ------------------------------------------------------------------------------------
 
@@ -97,7 +138,7 @@ class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
             platform=rng.choices(catalog.PLATFORMS, catalog.PLATFORM_WEIGHTS)[0],
             size=rng.choices(catalog.SIZES, catalog.SIZE_WEIGHTS)[0],
         )
-        wave = self.s.bot_wave
+        wave = self.world.settings.bot_wave
         live = self.state.phase is Phase.DROP_LIVE and wave.active(self.state.seconds_into_phase())
         if live and rng.random() < wave.probability:
             shopper.bot = True
@@ -132,51 +173,63 @@ class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
     def _pre_drop(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
         roll = rng.random()
         if roll < 0.45:
-            self.request(t, "GET", "/api/feed", "/api/feed", lambda: self.call_feed_list(t, rng))
+            self.gateway.request(t, "GET", "/api/feed", "/api/feed", lambda: self.feed.call_feed_list(t, rng))
         elif roll < 0.75:
-            self.view_product(t, rng)
+            self.feed.view_product(t, rng)
         else:
-            self.request(
+            self.gateway.request(
                 t,
                 "GET",
                 "/api/account/eligibility",
                 "/api/account/eligibility",
-                lambda: self.call_eligibility(t, rng, shopper),
+                lambda: self.account.call_eligibility(t, rng, shopper),
             )
         shopper.done = shopper.requests >= 4
 
     def _drop_live(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
         drop = self.state.drop_id
         if shopper.requests == 1 and not shopper.bot:
-            self.view_product(t, rng)  # everyone opens the product page as the drop goes live
+            self.feed.view_product(t, rng)  # everyone opens the product page as the drop goes live
         elif not shopper.joined:
             path = f"/api/waiting-room/{drop}/join"
-            response = self.request(
+            response = self.gateway.request(
                 t,
                 "POST",
                 "/api/waiting-room/{dropId}/join",
                 path,
-                lambda: self.guarded(t, rng, shopper, lambda: self.call_join(t, rng, shopper)),
+                lambda: self.gateway.guarded(
+                    t, rng, shopper, lambda: self.waiting_room.call_join(t, rng, shopper)
+                ),
             )
             shopper.done = response.status in (403, 429)
         elif not shopper.admitted:
             path = f"/api/waiting-room/{drop}/status"
-            self.request(
-                t, "GET", "/api/waiting-room/{dropId}/status", path, lambda: self.call_poll(t, rng, shopper)
+            self.gateway.request(
+                t,
+                "GET",
+                "/api/waiting-room/{dropId}/status",
+                path,
+                lambda: self.waiting_room.call_poll(t, rng, shopper),
             )
         elif not shopper.entered:
             path = f"/api/launch/{drop}/entries"
-            self.request(
+            self.gateway.request(
                 t,
                 "POST",
                 "/api/launch/{dropId}/entries",
                 path,
-                lambda: self.guarded(t, rng, shopper, lambda: self.call_entry(t, rng, shopper)),
+                lambda: self.gateway.guarded(
+                    t, rng, shopper, lambda: self.launch.call_entry(t, rng, shopper)
+                ),
             )
             shopper.entered = True
         else:
-            self.request(
-                t, "POST", "/api/checkout", "/api/checkout", lambda: self.call_checkout(t, rng, shopper)
+            self.gateway.request(
+                t,
+                "POST",
+                "/api/checkout",
+                "/api/checkout",
+                lambda: self.orders.call_checkout(t, rng, shopper),
             )
             shopper.done = True
 
@@ -185,17 +238,17 @@ class Journeys(Gateway, Feed, Account, WaitingRoom, Launch, Payment, Orders):
         if roll < 0.4:
             orders = self.state.orders
             order_id = rng.choice(orders) if orders else short_id(rng, "ord")
-            self.request(
+            self.gateway.request(
                 t,
                 "GET",
                 "/api/orders/{orderId}",
                 f"/api/orders/{order_id}",
-                lambda: self.call_order_status(t, rng, order_id),
+                lambda: self.orders.call_order_status(t, rng, order_id),
             )
         elif roll < 0.6:
-            self.request(t, "GET", "/api/feed", "/api/feed", lambda: self.call_feed_list(t, rng))
+            self.gateway.request(t, "GET", "/api/feed", "/api/feed", lambda: self.feed.call_feed_list(t, rng))
         elif roll < 0.8:
-            self.draw_results_job(t, rng, shopper)
+            self.launch.draw_results_job(t, rng, shopper)
         else:
-            self.refund_job(t, rng, shopper)
+            self.payment.refund_job(t, rng, shopper)
         shopper.done = shopper.requests >= 3

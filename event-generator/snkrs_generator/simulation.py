@@ -154,7 +154,7 @@ class Simulation:
             if cycle:
                 self.state = self._new_drop(cycle)
                 self.journeys.state = self.state
-                self.journeys.s = self.drop_settings
+                self.journeys.settings = self.drop_settings
             if self.plan:
                 log.info(
                     "drop=%s incidents planned: %d (kinds are in the labels file, never in the telemetry)",

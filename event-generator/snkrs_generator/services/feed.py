@@ -12,67 +12,90 @@ from ..failures import (
     CacheStampedeTimeout,
 )
 from ..incidents import INJECTION_TEXT
+from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import INFO, OK, PG, ServiceBase
+from .common import INFO, OK, PG, Latencies, Replicas, World
+from .gateway import Gateway
 
 
-class Feed(ServiceBase):
+class Feed:
+    def __init__(
+        self,
+        world: World,
+        latency: Latencies,
+        gateway: Gateway,
+        telemetry: ServiceTelemetry,
+        replicas: Replicas,
+    ) -> None:
+        self.world = world
+        self.latency = latency
+        self.gateway = gateway
+        self.telemetry = telemetry
+        self.replicas = replicas
+
     def call_feed_list(self, t: Timeline, rng: random.Random) -> Response:
         def handler() -> Response:
             hit = rng.random() < 0.92
             self.cache_get(t, "feed:upcoming", hit)
             if not hit:
-                self.read(
-                    t, rng, self.feed, "products",
+                self.replicas.read(
+                    t, rng, self.telemetry, "products",
                     "SELECT sku, name, launch_at FROM products WHERE launch_at > $1 "
                     "ORDER BY launch_at LIMIT 50",
                 )  # fmt: skip
             return OK
 
         return t.call(
-            self.gw, self.feed, "GET", "/products", "/products", handler, self.l_handler, self.l_net
+            self.gateway.telemetry,
+            self.telemetry,
+            "GET",
+            "/products",
+            "/products",
+            handler,
+            self.latency.handler,
+            self.latency.network,
         )
 
     def view_product(self, t: Timeline, rng: random.Random) -> None:
-        sku = self.state.product.sku
-        self.request(
+        sku = self.world.state.product.sku
+        self.gateway.request(
             t,
             "GET",
             "/api/feed/products/{sku}",
             f"/api/feed/products/{sku}",
             lambda: t.call(
-                self.gw,
-                self.feed,
+                self.gateway.telemetry,
+                self.telemetry,
                 "GET",
                 "/products/{sku}",
                 f"/products/{sku}",
                 lambda: self.product_handler(t, rng),
-                self.l_handler,
-                self.l_net,
+                self.latency.handler,
+                self.latency.network,
             ),
         )
 
     def product_handler(self, t: Timeline, rng: random.Random) -> Response:
-        key = f"product:{self.state.product.sku}"
+        key = f"product:{self.world.state.product.sku}"
         query = "SELECT sku, name, price, sizes FROM products WHERE sku = $1"
-        mode = self.s.cache_stampede
-        if self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase()):
+        mode = self.world.settings.cache_stampede
+        if self.world.state.phase is Phase.DROP_LIVE and mode.active(self.world.state.seconds_into_phase()):
             # the product key was invalidated at drop start: every request misses and rebuilds it at once
             self.cache_get(t, key, hit=False)
-            rebuilds = self.rebuilds.hit()
+            rebuilds = self.world.rebuilds.hit()
             if rng.random() < mode.probability:
-                self.incidents.hit("cache_stampede", t)
+                self.world.incidents.hit("cache_stampede", t)
                 exc = CacheStampedeTimeout(
                     f"cache stampede on {key}: {rebuilds:.0f} concurrent rebuilds/s, "
                     "product query timed out after 2.0s"
                 )
                 t.database(
-                    self.feed,
+                    self.telemetry,
                     "postgresql",
                     "SELECT",
                     "products",
                     query,
-                    self.l_db,
+                    self.latency.database,
                     seconds=2.0,
                     error=exc,
                     db_status="57014",
@@ -81,13 +104,13 @@ class Feed(ServiceBase):
                 raise exc
             contention = min(20.0, 1.0 + rebuilds / 10.0)
             t.database(
-                self.feed,
+                self.telemetry,
                 "postgresql",
                 "SELECT",
                 "products",
                 query,
-                self.l_db,
-                load=self.load * contention,
+                self.latency.database,
+                load=self.world.load * contention,
                 **PG,
             )
             self.cache_set(t, key)
@@ -95,21 +118,25 @@ class Feed(ServiceBase):
         hit = rng.random() < 0.85
         self.cache_get(t, key, hit)
         if not hit:
-            self.read(t, rng, self.feed, "products", query)
+            self.replicas.read(t, rng, self.telemetry, "products", query)
             self.cache_set(t, key)
-        injection = self.incidents.active("injection")
+        injection = self.world.incidents.active("injection")
         if injection is not None and rng.random() < injection.strength:
             # user-generated content that reached the telemetry: aimed at whoever reads it with an LLM
-            self.incidents.hit("injection", t)
+            self.world.incidents.hit("injection", t)
             get_current_span(t.ctx).set_attribute("snkrs.product.review", INJECTION_TEXT)
             t.log(
-                self.feed, INFO, INJECTION_TEXT, {"snkrs.product.sku": self.state.product.sku}, "snkrs.review"
+                self.telemetry,
+                INFO,
+                INJECTION_TEXT,
+                {"snkrs.product.sku": self.world.state.product.sku},
+                "snkrs.review",
             )
         return OK
 
     def cache_get(self, t: Timeline, key: str, hit: bool) -> None:
         with t.span(
-            self.feed,
+            self.telemetry,
             "GET",
             SpanKind.CLIENT,
             {
@@ -122,11 +149,11 @@ class Feed(ServiceBase):
                 "snkrs.cache.hit": hit,
             },
         ):
-            t.wait(self.l_cache)
+            t.wait(self.latency.cache)
 
     def cache_set(self, t: Timeline, key: str) -> None:
         with t.span(
-            self.feed,
+            self.telemetry,
             "SET",
             SpanKind.CLIENT,
             {
@@ -138,4 +165,4 @@ class Feed(ServiceBase):
                 "server.port": 6379,
             },
         ):
-            t.wait(self.l_cache)
+            t.wait(self.latency.cache)

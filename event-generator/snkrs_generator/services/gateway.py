@@ -11,35 +11,50 @@ from ..failures import (
     BotBlocked,
     RateLimited,
 )
+from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import OK, ServiceBase, Shopper
+from .common import OK, Latencies, Shopper, World
 
 
-class Gateway(ServiceBase):
+class Gateway:
+    """api-gateway: the root span of every shopper request, and bot detection in front of the write paths."""
+
+    def __init__(
+        self, world: World, latency: Latencies, telemetry: ServiceTelemetry, bot_detection: ServiceTelemetry
+    ) -> None:
+        self.world = world
+        self.latency = latency
+        self.telemetry = telemetry
+        self.bot_detection = bot_detection
+
+    def request(self, t: Timeline, method: str, route: str, path: str, handler) -> Response:
+        """The root: the api-gateway's SERVER span for a shopper's request."""
+        return t.server(self.telemetry, method, route, path, handler, self.latency.gateway)
+
     def guarded(self, t: Timeline, rng: random.Random, shopper: Shopper, then) -> Response:
         """Bot detection in front of the drop's write paths; blocked requests never reach the service."""
         verdict = t.call(
-            self.gw,
-            self.bots,
+            self.telemetry,
+            self.bot_detection,
             "POST",
             "/score",
             "/score",
             lambda: self.score(t, rng, shopper),
-            self.l_handler,
-            self.l_net,
+            self.latency.handler,
+            self.latency.network,
         )
         return verdict if verdict.status >= 400 else then()
 
     def score(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
-        t.wait(self.l_bots)
-        threshold = self.s.bot_block_threshold
+        t.wait(self.latency.bot_scoring)
+        threshold = self.world.settings.bot_block_threshold
         score = rng.uniform(threshold, 1.0) if shopper.bot else rng.betavariate(1.2, 12.0) * threshold
         span = get_current_span(t.ctx)
         span.set_attribute("snkrs.bot.score", round(score, 3))
         if score < threshold:
             return OK
         if shopper.bot:
-            self.incidents.hit("bot_wave", t)
+            self.world.incidents.hit("bot_wave", t)
         asn = rng.choice(catalog.BOT_ASNS)
         if rng.random() < 0.4:
             rate = rng.randint(25, 90)
