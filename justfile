@@ -92,7 +92,7 @@ fmt: setup
 
 # run a benchmark from benchmarks/ (e.g. `just benchmark clickhouse_endpoint`)
 benchmark NAME *ARGS: setup
-    {{py}} benchmarks/{{NAME}}.py {{ARGS}}
+    cd {{justfile_directory()}} && {{py}} -m benchmarks.{{NAME}} {{ARGS}}
 
 # ---------------------------------------------------------------------------------------------
 # The no-Docker local stack
