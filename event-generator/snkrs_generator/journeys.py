@@ -44,44 +44,36 @@ class Journeys:
         world, svc = self.world, telemetry.services
         latency = Latencies.from_settings(settings)
         replicas = Replicas(world, latency.database)
-        self.gateway = Gateway(world, latency, svc["api-gateway"], svc["bot-detection"])
-        self.feed = Feed(world, latency, self.gateway, svc["feed"], replicas)
-        self.account = Account(world, latency, self.gateway, svc["account"], svc["launch"], replicas)
-        self.waiting_room = WaitingRoom(world, latency, self.gateway, svc["waiting-room"])
-        self.payment = Payment(world, latency, svc["payment"])
-        self.notification = Notification(world, latency, svc["notification"])
+        common = {"world": world, "latency": latency}
+        self.gateway = Gateway(**common, telemetry=svc["api-gateway"], bot_detection=svc["bot-detection"])
+        self.feed = Feed(**common, telemetry=svc["feed"], gateway=self.gateway, replicas=replicas)
+        self.account = Account(
+            **common, telemetry=svc["account"], gateway=self.gateway, launch=svc["launch"], replicas=replicas
+        )
+        self.waiting_room = WaitingRoom(**common, telemetry=svc["waiting-room"], gateway=self.gateway)
+        self.payment = Payment(**common, telemetry=svc["payment"])
+        self.notification = Notification(**common, telemetry=svc["notification"])
         self.launch = Launch(
-            world,
-            latency,
-            self.gateway,
-            svc["launch"],
-            self.account,
-            self.payment,
-            self.notification,
-            replicas,
+            **common,
+            telemetry=svc["launch"],
+            gateway=self.gateway,
+            account=self.account,
+            payment=self.payment,
+            notification=self.notification,
+            replicas=replicas,
         )
         self.orders = Orders(
-            world, latency, self.gateway, svc["checkout"], svc["inventory"], svc["order-fulfillment"],
-            self.payment, self.notification, replicas,
-        )  # fmt: skip
+            **common,
+            telemetry=svc["checkout"],
+            gateway=self.gateway,
+            inventory=svc["inventory"],
+            fulfilment=svc["order-fulfillment"],
+            payment=self.payment,
+            notification=self.notification,
+            replicas=replicas,
+        )
 
-    # The simulation replaces the drop's settings and state at each new drop and sets the phase's load.
-    @property
-    def settings(self) -> Settings:
-        return self.world.settings
-
-    @settings.setter
-    def settings(self, value: Settings) -> None:
-        self.world.settings = value
-
-    @property
-    def state(self) -> DropState:
-        return self.world.state
-
-    @state.setter
-    def state(self, value: DropState) -> None:
-        self.world.state = value
-
+    # The load factor of the current phase (the simulation sets it; tests too).
     @property
     def load(self) -> float:
         return self.world.load
@@ -89,10 +81,6 @@ class Journeys:
     @load.setter
     def load(self, value: float) -> None:
         self.world.load = value
-
-    @property
-    def incidents(self) -> Ledger:
-        return self.world.incidents
 
     # --- incidents ------------------------------------------------------------------------------------
 
@@ -107,10 +95,10 @@ class Journeys:
         return instance
 
     def _deploy_fault(self, t: Timeline) -> None:
-        inc = self.incidents.active("bad_deploy")
+        inc = self.world.incidents.active("bad_deploy")
         if inc is None:
             return
-        self.incidents.hit("bad_deploy", t)
+        self.world.incidents.hit("bad_deploy", t)
         instance = self.canaries[inc.target]
         version = instance.resource.attributes["service.version"]
         raise DeployRegression(
@@ -118,14 +106,14 @@ class Journeys:
         )
 
     def route(self, callee: ServiceTelemetry, t: Timeline) -> ServiceTelemetry:
-        inc = self.incidents.active("bad_deploy")
+        inc = self.world.incidents.active("bad_deploy")
         if inc is not None and inc.target == callee.name and t.rng.random() < inc.strength:
             return self.canary(callee.name)
         return callee
 
     def tick(self) -> None:
         """Before each request: services slowed by a live decoy are slow, the others are not."""
-        slow = self.incidents.active("slow_healthy")
+        slow = self.world.incidents.active("slow_healthy")
         for name, svc in self.telemetry.services.items():
             svc.slowdown = slow.strength if slow is not None and slow.target == name else 1.0
 
@@ -138,8 +126,8 @@ class Journeys:
             platform=rng.choices(catalog.PLATFORMS, catalog.PLATFORM_WEIGHTS)[0],
             size=rng.choices(catalog.SIZES, catalog.SIZE_WEIGHTS)[0],
         )
-        wave = self.world.settings.bot_wave
-        live = self.state.phase is Phase.DROP_LIVE and wave.active(self.state.seconds_into_phase())
+        wave, state = self.world.settings.bot_wave, self.world.state
+        live = state.phase is Phase.DROP_LIVE and wave.active(state.seconds_into_phase())
         if live and rng.random() < wave.probability:
             shopper.bot = True
             shopper.platform = rng.choice(catalog.BOT_USER_AGENTS)
@@ -147,9 +135,9 @@ class Journeys:
 
     def timeline(self, rng: random.Random, shopper: Shopper) -> Timeline:
         attrs = {
-            "snkrs.drop.id": self.state.drop_id,
-            "snkrs.drop.phase": self.state.phase.value,
-            "snkrs.product.sku": self.state.product.sku,
+            "snkrs.drop.id": self.world.state.drop_id,
+            "snkrs.drop.phase": self.world.state.phase.value,
+            "snkrs.product.sku": self.world.state.product.sku,
             "snkrs.member.tier": shopper.tier,
             "snkrs.region": shopper.region,
             "user_agent.original": shopper.platform,
@@ -161,7 +149,7 @@ class Journeys:
         shopper.requests += 1
         self.tick()
         t = self.timeline(rng, shopper)
-        phase = self.state.phase
+        phase = self.world.state.phase
         if phase is Phase.DROP_LIVE:
             self._drop_live(t, rng, shopper)
         elif phase is Phase.PRE_DROP:
@@ -187,7 +175,7 @@ class Journeys:
         shopper.done = shopper.requests >= 4
 
     def _drop_live(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
-        drop = self.state.drop_id
+        drop = self.world.state.drop_id
         if shopper.requests == 1 and not shopper.bot:
             self.feed.view_product(t, rng)  # everyone opens the product page as the drop goes live
         elif not shopper.joined:
@@ -236,7 +224,7 @@ class Journeys:
     def _post_drop(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
         roll = rng.random()
         if roll < 0.4:
-            orders = self.state.orders
+            orders = self.world.state.orders
             order_id = rng.choice(orders) if orders else short_id(rng, "ord")
             self.gateway.request(
                 t,

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from ..failures import DependencyOverloaded
 from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import OK, WARN, Latencies, Replicas, Shopper, World
+from .common import OK, WARN, Replicas, Service, Shopper
 from .gateway import Gateway
 
 
-class Account:
-    def __init__(
-        self,
-        world: World,
-        latency: Latencies,
-        gateway: Gateway,
-        telemetry: ServiceTelemetry,
-        launch: ServiceTelemetry,
-        replicas: Replicas,
-    ) -> None:
-        self.world = world
-        self.latency = latency
-        self.gateway = gateway
-        self.telemetry = telemetry
-        self.launch = launch  # the caller whose eligibility client retries (the retry-storm incident)
-        self.replicas = replicas
+@dataclass(slots=True)
+class Account(Service):
+    gateway: Gateway
+    launch: ServiceTelemetry  # the caller whose eligibility client retries (the retry storm)
+    replicas: Replicas
 
     def call_eligibility(self, t: Timeline, rng: random.Random, shopper: Shopper, caller=None) -> Response:
         def handler() -> Response:
@@ -39,16 +29,7 @@ class Account:
         route, path = "/members/{tier}/eligibility", f"/members/{shopper.tier}/eligibility"
         storm = self.world.incidents.active("retry_storm") if caller is self.launch else None
         if storm is None:
-            return t.call(
-                caller or self.gateway.telemetry,
-                self.telemetry,
-                "GET",
-                route,
-                path,
-                handler,
-                self.latency.handler,
-                self.latency.network,
-            )
+            return self.serve(t, caller or self.gateway.telemetry, "GET", route, path, handler)
         return self.retry_storm(t, rng, route, path, handler, storm)
 
     def retry_storm(self, t: Timeline, rng: random.Random, route, path, handler, storm) -> Response:
@@ -68,17 +49,7 @@ class Account:
         response = OK
         for attempt in range(attempts):
             extra = {"http.request.resend_count": attempt} if attempt else None
-            response = t.call(
-                self.launch,
-                self.telemetry,
-                "GET",
-                route,
-                path,
-                overloaded,
-                self.latency.handler,
-                self.latency.network,
-                extra,
-            )
+            response = self.serve(t, self.launch, "GET", route, path, overloaded, extra)
             if response.status < 500:
                 return response
             t.log(

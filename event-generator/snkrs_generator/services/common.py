@@ -5,6 +5,7 @@ the database replicas."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from opentelemetry._logs import SeverityNumber
@@ -85,12 +86,38 @@ class Latencies:
         )
 
 
+@dataclass(slots=True)
+class Service:
+    """A simulated service: the shared world, the latency models, and its own telemetry."""
+
+    world: World
+    latency: Latencies
+    telemetry: ServiceTelemetry
+
+    def serve(
+        self,
+        t: Timeline,
+        caller: ServiceTelemetry,
+        method: str,
+        route: str,
+        path: str,
+        handler: Callable[[], Response],
+        extra: dict | None = None,
+        callee: ServiceTelemetry | None = None,
+    ) -> Response:
+        """`caller` calls this service (or `callee`) over HTTP, with the usual handler and network latency."""
+        return t.call(
+            caller, callee or self.telemetry, method, route, path, handler,
+            self.latency.handler, self.latency.network, extra,
+        )  # fmt: skip
+
+
+@dataclass(slots=True)
 class Replicas:
     """Reads on the Postgres read replicas, which an incident can slow down."""
 
-    def __init__(self, world: World, database: LatencyModel) -> None:
-        self.world = world
-        self.database = database
+    world: World
+    database: LatencyModel
 
     def read(
         self, t: Timeline, rng: random.Random, svc: ServiceTelemetry, collection: str, query: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind, get_current_span
 
@@ -12,26 +13,15 @@ from ..failures import (
     CacheStampedeTimeout,
 )
 from ..incidents import INJECTION_TEXT
-from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import INFO, OK, PG, Latencies, Replicas, World
+from .common import INFO, OK, PG, Replicas, Service
 from .gateway import Gateway
 
 
-class Feed:
-    def __init__(
-        self,
-        world: World,
-        latency: Latencies,
-        gateway: Gateway,
-        telemetry: ServiceTelemetry,
-        replicas: Replicas,
-    ) -> None:
-        self.world = world
-        self.latency = latency
-        self.gateway = gateway
-        self.telemetry = telemetry
-        self.replicas = replicas
+@dataclass(slots=True)
+class Feed(Service):
+    gateway: Gateway
+    replicas: Replicas
 
     def call_feed_list(self, t: Timeline, rng: random.Random) -> Response:
         def handler() -> Response:
@@ -45,16 +35,7 @@ class Feed:
                 )  # fmt: skip
             return OK
 
-        return t.call(
-            self.gateway.telemetry,
-            self.telemetry,
-            "GET",
-            "/products",
-            "/products",
-            handler,
-            self.latency.handler,
-            self.latency.network,
-        )
+        return self.serve(t, self.gateway.telemetry, "GET", "/products", "/products", handler)
 
     def view_product(self, t: Timeline, rng: random.Random) -> None:
         sku = self.world.state.product.sku
@@ -63,15 +44,13 @@ class Feed:
             "GET",
             "/api/feed/products/{sku}",
             f"/api/feed/products/{sku}",
-            lambda: t.call(
+            lambda: self.serve(
+                t,
                 self.gateway.telemetry,
-                self.telemetry,
                 "GET",
                 "/products/{sku}",
                 f"/products/{sku}",
                 lambda: self.product_handler(t, rng),
-                self.latency.handler,
-                self.latency.network,
             ),
         )
 

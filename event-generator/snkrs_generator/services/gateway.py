@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import get_current_span
 
@@ -13,19 +14,14 @@ from ..failures import (
 )
 from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import OK, Latencies, Shopper, World
+from .common import OK, Service, Shopper
 
 
-class Gateway:
+@dataclass(slots=True)
+class Gateway(Service):
     """api-gateway: the root span of every shopper request, and bot detection in front of the write paths."""
 
-    def __init__(
-        self, world: World, latency: Latencies, telemetry: ServiceTelemetry, bot_detection: ServiceTelemetry
-    ) -> None:
-        self.world = world
-        self.latency = latency
-        self.telemetry = telemetry
-        self.bot_detection = bot_detection
+    bot_detection: ServiceTelemetry
 
     def request(self, t: Timeline, method: str, route: str, path: str, handler) -> Response:
         """The root: the api-gateway's SERVER span for a shopper's request."""
@@ -33,15 +29,15 @@ class Gateway:
 
     def guarded(self, t: Timeline, rng: random.Random, shopper: Shopper, then) -> Response:
         """Bot detection in front of the drop's write paths; blocked requests never reach the service."""
-        verdict = t.call(
+        verdict = self.serve(
+            t,
             self.telemetry,
-            self.bot_detection,
             "POST",
             "/score",
             "/score",
             lambda: self.score(t, rng, shopper),
-            self.latency.handler,
-            self.latency.network,
+            None,
+            callee=self.bot_detection,
         )
         return verdict if verdict.status >= 400 else then()
 

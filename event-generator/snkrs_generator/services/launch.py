@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind
 
-from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
 from .account import Account
-from .common import CREATED, INFO, PG, Latencies, Replicas, Shopper, World, short_id
+from .common import CREATED, INFO, PG, Replicas, Service, Shopper, short_id
 from .gateway import Gateway
 from .notification import Notification
 from .payment import Payment
 
 
-class Launch:
-    def __init__(
-        self,
-        world: World,
-        latency: Latencies,
-        gateway: Gateway,
-        telemetry: ServiceTelemetry,
-        account: Account,
-        payment: Payment,
-        notification: Notification,
-        replicas: Replicas,
-    ) -> None:
-        self.world = world
-        self.latency = latency
-        self.gateway = gateway
-        self.telemetry = telemetry
-        self.account = account
-        self.payment = payment
-        self.notification = notification
-        self.replicas = replicas
+@dataclass(slots=True)
+class Launch(Service):
+    gateway: Gateway
+    account: Account
+    payment: Payment
+    notification: Notification
+    replicas: Replicas
 
     def call_entry(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
         drop = self.world.state.drop_id
@@ -79,17 +66,7 @@ class Launch:
 
         route, path = "/launches/{dropId}/entries", f"/launches/{drop}/entries"
         extra = {"snkrs.product.size": shopper.size}
-        return t.call(
-            self.gateway.telemetry,
-            self.telemetry,
-            "POST",
-            route,
-            path,
-            handler,
-            self.latency.handler,
-            self.latency.network,
-            extra,
-        )
+        return self.serve(t, self.gateway.telemetry, "POST", route, path, handler, extra)
 
     @property
     def launch_entries(self):

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import catalog
 from ..failures import PushProviderTLSError, exception_attributes
-from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import ACCEPTED, Latencies, World
+from .common import ACCEPTED, Service
 
 
-class Notification:
-    def __init__(self, world: World, latency: Latencies, telemetry: ServiceTelemetry) -> None:
-        self.world = world
-        self.latency = latency
-        self.telemetry = telemetry
-
+@dataclass(slots=True)
+class Notification(Service):
     def call_notify(self, t: Timeline, rng: random.Random, caller, template: str) -> Response:
         def handler() -> Response:
             sent = self.telemetry.counter("snkrs.notifications", "{notification}", "Push notifications sent.")
@@ -55,14 +51,12 @@ class Notification:
             sent.add(1, {"snkrs.notification.template": template}, context=t.ctx)
             return ACCEPTED
 
-        return t.call(
+        return self.serve(
+            t,
             caller,
-            self.telemetry,
             "POST",
             "/notifications",
             "/notifications",
             handler,
-            self.latency.handler,
-            self.latency.network,
             {"snkrs.notification.template": template},
         )

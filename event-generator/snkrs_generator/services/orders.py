@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 
 from opentelemetry.metrics import Histogram
 from opentelemetry.trace import Link, SpanKind
@@ -14,40 +15,26 @@ from ..failures import (
 )
 from ..telemetry import ServiceTelemetry
 from ..timeline import NS, Response, Timeline
-from .common import CREATED, INFO, OK, PG, WARN, Latencies, Replicas, Shopper, World, short_id
+from .common import CREATED, INFO, OK, PG, WARN, Replicas, Service, Shopper, short_id
 from .gateway import Gateway
 from .notification import Notification
 from .payment import Payment
 
 
-class Orders:
-    """checkout, inventory and order-fulfilment: an order from the checkout to its shipment."""
+@dataclass(slots=True)
+class Orders(Service):
+    """checkout (`telemetry`), inventory and order-fulfilment: an order from the checkout to its shipment."""
 
-    def __init__(
-        self,
-        world: World,
-        latency: Latencies,
-        gateway: Gateway,
-        checkout: ServiceTelemetry,
-        inventory: ServiceTelemetry,
-        fulfilment: ServiceTelemetry,
-        payment: Payment,
-        notification: Notification,
-        replicas: Replicas,
-    ) -> None:
-        self.world = world
-        self.latency = latency
-        self.gateway = gateway
-        self.checkout = checkout
-        self.inventory = inventory
-        self.fulfilment = fulfilment
-        self.payment = payment
-        self.notification = notification
-        self.replicas = replicas
-        self._fulfilment_lag: Histogram | None = None
+    gateway: Gateway
+    inventory: ServiceTelemetry
+    fulfilment: ServiceTelemetry
+    payment: Payment
+    notification: Notification
+    replicas: Replicas
+    _fulfilment_lag: Histogram | None = field(default=None, init=False, repr=False)
 
     def call_checkout(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
-        orders = self.checkout.counter("snkrs.orders", "{order}", "Checkout attempts by result.")
+        orders = self.telemetry.counter("snkrs.orders", "{order}", "Checkout attempts by result.")
         producer_ctx = None
         order_id = short_id(rng, "ord")
 
@@ -58,7 +45,7 @@ class Orders:
                 result = "sold_out" if reserved.status == 409 else "inventory_error"
                 orders.add(1, {"snkrs.order.result": result, "snkrs.region": shopper.region}, context=t.ctx)
                 return reserved
-            paid = self.payment.call_payment(t, rng, shopper, "authorization", caller=self.checkout)
+            paid = self.payment.call_payment(t, rng, shopper, "authorization", caller=self.telemetry)
             if paid.status >= 400:
                 self.call_release(t, rng, shopper)
                 orders.add(
@@ -66,7 +53,7 @@ class Orders:
                 )
                 return paid
             t.database(
-                self.checkout,
+                self.telemetry,
                 "postgresql",
                 "INSERT",
                 "orders",
@@ -79,7 +66,7 @@ class Orders:
             producer_ctx = self.publish_order(t, rng, order_id)
             orders.add(1, {"snkrs.order.result": "placed", "snkrs.region": shopper.region}, context=t.ctx)
             t.log(
-                self.checkout,
+                self.telemetry,
                 INFO,
                 f"order {order_id} placed: {self.world.state.product.sku} size {shopper.size}",
                 {"snkrs.order.id": order_id, "snkrs.product.size": shopper.size},
@@ -88,15 +75,13 @@ class Orders:
             self.world.state.add_order(order_id)
             return CREATED
 
-        response = t.call(
+        response = self.serve(
+            t,
             self.gateway.telemetry,
-            self.checkout,
             "POST",
             "/checkouts",
             "/checkouts",
             handler,
-            self.latency.handler,
-            self.latency.network,
             {"snkrs.product.size": shopper.size},
         )
         if producer_ctx is not None:
@@ -164,16 +149,15 @@ class Orders:
             return CREATED
 
         route, path = "/inventory/{sku}/reservations", f"/inventory/{sku}/reservations"
-        return t.call(
-            self.checkout,
-            self.inventory,
+        return self.serve(
+            t,
+            self.telemetry,
             "POST",
             route,
             path,
             handler,
-            self.latency.handler,
-            self.latency.network,
             {"snkrs.product.size": size},
+            callee=self.inventory,
         )
 
     def call_release(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
@@ -195,21 +179,12 @@ class Orders:
 
         route = "/inventory/{sku}/reservations/{reservationId}"
         path = f"/inventory/{sku}/reservations/{short_id(rng, 'res')}"
-        return t.call(
-            self.checkout,
-            self.inventory,
-            "DELETE",
-            route,
-            path,
-            handler,
-            self.latency.handler,
-            self.latency.network,
-        )
+        return self.serve(t, self.telemetry, "DELETE", route, path, handler, None, callee=self.inventory)
 
     def publish_order(self, t: Timeline, rng: random.Random, order_id: str):
         partition = rng.randrange(catalog.ORDERS_PARTITIONS)
         with t.span(
-            self.checkout,
+            self.telemetry,
             f"send {catalog.ORDERS_TOPIC}",
             SpanKind.PRODUCER,
             {
@@ -305,14 +280,13 @@ class Orders:
             )
             return OK
 
-        return t.call(
+        return self.serve(
+            t,
             self.gateway.telemetry,
-            self.fulfilment,
             "GET",
             "/orders/{orderId}",
             f"/orders/{order_id}",
             handler,
-            self.latency.handler,
-            self.latency.network,
             {"snkrs.order.id": order_id},
+            callee=self.fulfilment,
         )

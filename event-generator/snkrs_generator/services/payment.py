@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -14,34 +15,19 @@ from ..failures import (
     PaymentProviderUnavailable,
     exception_attributes,
 )
-from ..telemetry import ServiceTelemetry
 from ..timeline import NS, Response, Timeline
-from .common import CREATED, INFO, WARN, Latencies, Shopper, World
+from .common import CREATED, INFO, WARN, Service, Shopper
 
 
-class Payment:
-    def __init__(self, world: World, latency: Latencies, telemetry: ServiceTelemetry) -> None:
-        self.world = world
-        self.latency = latency
-        self.telemetry = telemetry
-
+@dataclass(slots=True)
+class Payment(Service):
     def call_payment(self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str, caller) -> Response:
         route = f"/payments/{kind}s"
 
         def handler() -> Response:
             return self.charge(t, rng, shopper, kind)
 
-        return t.call(
-            caller,
-            self.telemetry,
-            "POST",
-            route,
-            route,
-            handler,
-            self.latency.handler,
-            self.latency.network,
-            {"snkrs.payment.kind": kind},
-        )
+        return self.serve(t, caller, "POST", route, route, handler, {"snkrs.payment.kind": kind})
 
     def charge(self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str) -> Response:
         """Payment provider call with timeouts and retries; raises when every attempt times out."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind, get_current_span
 
@@ -11,20 +12,14 @@ from ..drop import Phase
 from ..failures import (
     WaitingRoomBacklog,
 )
-from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import ACCEPTED, OK, Latencies, Shopper, World
+from .common import ACCEPTED, OK, Service, Shopper
 from .gateway import Gateway
 
 
-class WaitingRoom:
-    def __init__(
-        self, world: World, latency: Latencies, gateway: Gateway, telemetry: ServiceTelemetry
-    ) -> None:
-        self.world = world
-        self.latency = latency
-        self.gateway = gateway
-        self.telemetry = telemetry
+@dataclass(slots=True)
+class WaitingRoom(Service):
+    gateway: Gateway
 
     def backlog(self) -> bool:
         mode = self.world.settings.waiting_room_backlog
@@ -52,16 +47,7 @@ class WaitingRoom:
             return ACCEPTED
 
         route, path = "/rooms/{dropId}/join", f"/rooms/{drop}/join"
-        return t.call(
-            self.gateway.telemetry,
-            self.telemetry,
-            "POST",
-            route,
-            path,
-            handler,
-            self.latency.handler,
-            self.latency.network,
-        )
+        return self.serve(t, self.gateway.telemetry, "POST", route, path, handler)
 
     def call_poll(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
         drop = self.world.state.drop_id
@@ -82,16 +68,7 @@ class WaitingRoom:
             return OK
 
         route, path = "/rooms/{dropId}/status", f"/rooms/{drop}/status"
-        return t.call(
-            self.gateway.telemetry,
-            self.telemetry,
-            "GET",
-            route,
-            path,
-            handler,
-            self.latency.handler,
-            self.latency.network,
-        )
+        return self.serve(t, self.gateway.telemetry, "GET", route, path, handler)
 
     def room_op(self, t: Timeline, op: str, query: str, load: float | None = None) -> None:
         with t.span(
