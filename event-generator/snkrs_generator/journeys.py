@@ -126,9 +126,8 @@ class Journeys:
             platform=rng.choices(catalog.PLATFORMS, catalog.PLATFORM_WEIGHTS)[0],
             size=rng.choices(catalog.SIZES, catalog.SIZE_WEIGHTS)[0],
         )
-        wave, state = self.world.settings.bot_wave, self.world.state
-        live = state.phase is Phase.DROP_LIVE and wave.active(state.seconds_into_phase())
-        if live and rng.random() < wave.probability:
+        wave = self.world.settings.bot_wave
+        if self.world.in_window(wave) and rng.random() < wave.probability:
             shopper.bot = True
             shopper.platform = rng.choice(catalog.BOT_USER_AGENTS)
         return shopper

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from opentelemetry._logs import SeverityNumber
 
 from .. import catalog
-from ..drop import DropState, RateMeter
+from ..drop import DropState, Phase, RateMeter
 from ..failures import ReplicaStatementTimeout
 from ..incidents import Ledger
 from ..latency import LatencyModel
-from ..settings import Settings
+from ..settings import FailureMode, Settings
 from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
 
@@ -54,6 +54,10 @@ class World:
     incidents: Ledger
     rebuilds: RateMeter  # the feed's cache rebuilds per second
     load: float = 1.0
+
+    def in_window(self, mode: FailureMode) -> bool:
+        """The drop is live and `mode`'s window (seconds into DROP_LIVE) is open."""
+        return self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase())
 
 
 @dataclass(frozen=True, slots=True)

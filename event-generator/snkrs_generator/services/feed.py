@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import partial
 
 from opentelemetry.trace import SpanKind, get_current_span
 
 from .. import catalog
-from ..drop import Phase
 from ..failures import (
     CacheStampedeTimeout,
 )
@@ -58,8 +58,18 @@ class Feed(Service):
         key = f"product:{self.world.state.product.sku}"
         query = "SELECT sku, name, price, sizes FROM products WHERE sku = $1"
         mode = self.world.settings.cache_stampede
-        if self.world.state.phase is Phase.DROP_LIVE and mode.active(self.world.state.seconds_into_phase()):
+        if self.world.in_window(mode):
             # the product key was invalidated at drop start: every request misses and rebuilds it at once
+            select_product = partial(
+                t.database,
+                self.telemetry,
+                "postgresql",
+                "SELECT",
+                "products",
+                query,
+                self.latency.database,
+                **PG,
+            )
             self.cache_get(t, key, hit=False)
             rebuilds = self.world.rebuilds.hit()
             if rng.random() < mode.probability:
@@ -68,30 +78,10 @@ class Feed(Service):
                     f"cache stampede on {key}: {rebuilds:.0f} concurrent rebuilds/s, "
                     "product query timed out after 2.0s"
                 )
-                t.database(
-                    self.telemetry,
-                    "postgresql",
-                    "SELECT",
-                    "products",
-                    query,
-                    self.latency.database,
-                    seconds=2.0,
-                    error=exc,
-                    db_status="57014",
-                    **PG,
-                )
+                select_product(seconds=2.0, error=exc, db_status="57014")
                 raise exc
             contention = min(20.0, 1.0 + rebuilds / 10.0)
-            t.database(
-                self.telemetry,
-                "postgresql",
-                "SELECT",
-                "products",
-                query,
-                self.latency.database,
-                load=self.world.load * contention,
-                **PG,
-            )
+            select_product(load=self.world.load * contention)
             self.cache_set(t, key)
             return OK
         hit = rng.random() < 0.85

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import partial
 
 from opentelemetry.metrics import Histogram
 from opentelemetry.trace import Link, SpanKind
 
 from .. import catalog
-from ..drop import Phase
 from ..failures import (
     InventoryLockTimeout,
 )
@@ -98,10 +98,18 @@ class Orders(Service):
             s = self.world.settings
             rate = self.world.state.reservations.hit()
             contention = min(8.0, 1.0 + s.inventory_contention_per_rps * rate)
-            mode = s.inventory_contention
-            live = self.world.state.phase is Phase.DROP_LIVE and mode.active(
-                self.world.state.seconds_into_phase()
+            update_row = partial(
+                t.database,
+                self.inventory,
+                "postgresql",
+                "UPDATE",
+                "inventory",
+                query,
+                self.latency.database,
+                **PG,
             )
+            mode = s.inventory_contention
+            live = self.world.in_window(mode)
             if live and rng.random() < mode.probability * min(1.0, rate / 20.0):
                 self.world.incidents.hit("inventory_contention", t)
                 exc = InventoryLockTimeout(
@@ -109,29 +117,9 @@ class Orders(Service):
                     f"{s.inventory_lock_timeout_s:.1f}s ({rate:.0f} reservations/s "
                     "on one hot row)"
                 )
-                t.database(
-                    self.inventory,
-                    "postgresql",
-                    "UPDATE",
-                    "inventory",
-                    query,
-                    self.latency.database,
-                    seconds=s.inventory_lock_timeout_s,
-                    error=exc,
-                    db_status="55P03",
-                    **PG,
-                )
+                update_row(seconds=s.inventory_lock_timeout_s, error=exc, db_status="55P03")
                 raise exc
-            t.database(
-                self.inventory,
-                "postgresql",
-                "UPDATE",
-                "inventory",
-                query,
-                self.latency.database,
-                load=self.world.load * contention,
-                **PG,
-            )
+            update_row(load=self.world.load * contention)
             _, last = self.world.state.reserve(size)  # SoldOut → 409
             if last:
                 t.log(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import catalog
-from ..drop import Phase
 from ..failures import (
     PaymentDeclined,
     PaymentProviderTimeout,
@@ -17,6 +16,21 @@ from ..failures import (
 )
 from ..timeline import NS, Response, Timeline
 from .common import CREATED, INFO, WARN, Service, Shopper
+
+
+def provider_request(template: str, attempt: int, more: dict | None = None) -> dict:
+    """The attributes of one request to the payment provider (`attempt` 0 is the first, the rest resends)."""
+    attrs = {
+        "http.request.method": "POST",
+        "server.address": catalog.PAYMENT_PROVIDER_HOST,
+        "server.port": 443,
+        "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
+        "url.template": template,
+        **(more or {}),
+    }
+    if attempt:
+        attrs["http.request.resend_count"] = attempt
+    return attrs
 
 
 @dataclass(slots=True)
@@ -33,9 +47,7 @@ class Payment(Service):
         """Payment provider call with timeouts and retries; raises when every attempt times out."""
         s = self.world.settings
         mode = s.payment_timeout
-        live = self.world.state.phase is Phase.DROP_LIVE and mode.active(
-            self.world.state.seconds_into_phase()
-        )
+        live = self.world.in_window(mode)
         outcomes = self.telemetry.counter(
             "snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome."
         )
@@ -44,15 +56,7 @@ class Payment(Service):
         if outage is not None and outage.target == shopper.region and rng.random() < outage.strength:
             return self.regional_outage(t, rng, shopper, kind, template, outcomes)
         for attempt in range(s.payment_max_attempts):
-            attrs = {
-                "http.request.method": "POST",
-                "server.address": catalog.PAYMENT_PROVIDER_HOST,
-                "server.port": 443,
-                "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
-                "url.template": template,
-            }
-            if attempt:
-                attrs["http.request.resend_count"] = attempt
+            attrs = provider_request(template, attempt)
             start = t.t
             with t.span(self.telemetry, f"POST {template}", SpanKind.CLIENT, attrs) as span:
                 if live and rng.random() < mode.probability:
@@ -122,16 +126,7 @@ class Payment(Service):
         self.world.incidents.hit("payment_region_outage", t)
         s = self.world.settings
         for attempt in range(s.payment_max_attempts):
-            attrs = {
-                "http.request.method": "POST",
-                "server.address": catalog.PAYMENT_PROVIDER_HOST,
-                "server.port": 443,
-                "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
-                "url.template": template,
-                "http.response.status_code": 503,
-            }
-            if attempt:
-                attrs["http.request.resend_count"] = attempt
+            attrs = provider_request(template, attempt, {"http.response.status_code": 503})
             start = t.t
             with t.span(self.telemetry, f"POST {template}", SpanKind.CLIENT, attrs) as span:
                 t.advance(rng.uniform(0.02, 0.06))

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from opentelemetry.trace import SpanKind, get_current_span
 
 from .. import catalog
-from ..drop import Phase
 from ..failures import (
     WaitingRoomBacklog,
 )
@@ -23,9 +22,7 @@ class WaitingRoom(Service):
 
     def backlog(self) -> bool:
         mode = self.world.settings.waiting_room_backlog
-        return self.world.state.phase is Phase.DROP_LIVE and mode.active(
-            self.world.state.seconds_into_phase()
-        )
+        return self.world.in_window(mode)
 
     def backlog_error(self) -> WaitingRoomBacklog:
         depth = self.world.state.waiting * self.world.settings.waiting_room_crowd_scale
