@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+from pydantic import Field
+from pydantic_settings import BaseSettings
 
 from .config import ConfigError
 
@@ -42,13 +44,14 @@ CLIENT_DEFAULTS: dict[str, Any] = {
 }
 
 
-class ClickHouseSettings(Protocol):
-    """The shared CLICKHOUSE_* settings, as every service's settings class names them."""
+class ClickHouseSettings(BaseSettings):
+    """The shared CLICKHOUSE_* settings (defaults that work in both run modes): a service's settings class
+    inherits them and adds its own, prefixed, fields."""
 
-    clickhouse_host: str
-    clickhouse_port: int
-    clickhouse_user: str
-    clickhouse_password: str
+    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
+    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
+    clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
+    clickhouse_password: str = Field("", validation_alias="CLICKHOUSE_PASSWORD")
 
 
 def connect(host: str, port: int, user: str, password: str, **options: Any) -> Client:
