@@ -55,12 +55,13 @@ env-file:
         echo "env-file: created .env from .env.example (playground defaults; edit it to change them)"
     fi
 
-# lint: ruff, and the static checks of the Docker stack
+# lint: ruff, mypy, and the static checks of the Docker stack
 lint: setup
     #!/usr/bin/env bash
     set -euo pipefail
     "{{bin}}/ruff" check .
     "{{bin}}/ruff" format --check .
+    "{{bin}}/mypy"  # strict on the modules [tool.mypy] in pyproject.toml lists
     if [ -f docker-compose.yaml ]; then
         "{{bin}}/docker-compose" --env-file .env.example -f docker-compose.yaml config -q
         echo "lint: docker-compose.yaml ok"
@@ -93,7 +94,7 @@ fmt: setup
 
 # run a benchmark from benchmarks/ (e.g. `just benchmark clickhouse_endpoint`)
 benchmark NAME *ARGS: setup
-    {{py}} benchmarks/{{NAME}}.py {{ARGS}}
+    cd {{justfile_directory()}} && {{py}} -m benchmarks.{{NAME}} {{ARGS}}
 
 # ---------------------------------------------------------------------------------------------
 # The no-Docker local stack

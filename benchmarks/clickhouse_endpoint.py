@@ -10,20 +10,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import chdb
+from local_stack.engine import _split_statements
+from local_stack.paths import INIT_SQL
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from local_stack.engine import _split_statements  # noqa: E402
-from local_stack.paths import INIT_SQL  # noqa: E402
-
-from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import start_local_stack, stop_local_stack
 
 COLUMNS = (
     "Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName, "

@@ -30,24 +30,19 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-# This file is named like the package it measures: keep its own directory off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(REPO))
+from enricher.embedder import Embedder, Model, VectorCache
+from enricher.pipeline import Enricher
+from enricher.settings import DEFAULT_MODEL_NAME, Settings, default_model_path
+from enricher.span_text import SpanFields, span_text
+from enricher.store import Store
+from local_stack.otlp_json import traces_to_json
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from s3_loader.otlp_rows import TRACE_COLUMNS, trace_rows
+from snkrs_generator import Exporters, run
+from snkrs_generator import Settings as GeneratorSettings
 
-from enricher.embedder import Embedder, Model, VectorCache  # noqa: E402
-from enricher.pipeline import Enricher  # noqa: E402
-from enricher.settings import DEFAULT_MODEL_NAME, Settings, default_model_path  # noqa: E402
-from enricher.span_text import SpanFields, span_text  # noqa: E402
-from enricher.store import Store  # noqa: E402
-from local_stack.otlp_json import traces_to_json  # noqa: E402
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: E402
-from s3_loader.otlp_rows import TRACE_COLUMNS, trace_rows  # noqa: E402
-from snkrs_generator import Exporters, run  # noqa: E402
-from snkrs_generator import Settings as GeneratorSettings  # noqa: E402
-
-from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import start_local_stack, stop_local_stack
 
 
 class RowsExporter(SpanExporter):

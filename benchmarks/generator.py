@@ -27,9 +27,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from snkrs_generator import Exporters, Settings, run
 from snkrs_generator.drop import PHASES
 from snkrs_generator.journeys import Journeys
-from snkrs_generator.otlp_sink import OtlpSink
 from snkrs_generator.simulation import new_drop
 from snkrs_generator.telemetry import Telemetry
+
+from tests.support.otlp_sink import OtlpSink
 
 
 def span_templates(settings: Settings, per_phase: int = 1500) -> list[tuple]:

@@ -33,13 +33,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import orjson
+from local_stack.otlp_payload import Signal, decode_json
 
-import orjson  # noqa: E402
-from local_stack.otlp_payload import Signal, decode_json  # noqa: E402
-
-from tests.conftest import StackHandle, start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import REPO, StackHandle, start_local_stack, stop_local_stack
 
 LAG_FLOOR_S = 30.0
 COUNTS = "SELECT (SELECT count() FROM otel.otel_traces), (SELECT count() FROM otel.otel_traces_enriched)"

@@ -16,23 +16,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import orjson
+from s3_loader.documents import prepare
+from s3_loader.loader import Loader
+from s3_loader.settings import LoaderSettings
 
-REPO = Path(__file__).resolve().parents[1]
-# This file is named like the package it measures: keep its own directory off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(REPO))
-
-from s3_loader.documents import prepare  # noqa: E402
-from s3_loader.loader import Loader  # noqa: E402
-from s3_loader.settings import LoaderSettings  # noqa: E402
-
-from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import start_local_stack, stop_local_stack
 
 SERVICES = (
     "api-gateway", "waiting-room", "account", "feed", "launch", "inventory", "checkout", "payment",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 
+from click_common.backoff import GaveUp, Stopped, short_reason
 from click_common.clickhouse import refused_login_is_a_config_error
 from click_common.config import load_settings, run_main
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from .pipeline import Enricher, stop_on_signals
 from .settings import Settings
-from .store import short_reason
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,10 +28,11 @@ def main(argv: list[str] | None = None) -> int:
             settings.clickhouse_user, settings.clickhouse_host, settings.clickhouse_port
         ):
             return Enricher.start(settings, stopping, once=args.once).run(once=args.once)
-    except OperationalError as exc:  # only --once gives up (or a stop ends the wait); the service retries
+    except (GaveUp, Stopped, OperationalError) as exc:  # only --once gives up (or a stop ends the wait)
         if stopping.is_set():
             return 0
-        logging.getLogger("enricher").error("giving up, clickhouse unreachable: %s", short_reason(exc))
+        reason = exc.__cause__ if isinstance(exc, GaveUp) else exc
+        logging.getLogger("enricher").error("giving up, clickhouse unreachable: %s", short_reason(reason))
         return 1
 
 

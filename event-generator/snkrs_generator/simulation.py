@@ -153,8 +153,8 @@ class Simulation:
         while not self.stop.is_set() and (s.cycles is None or cycle < s.cycles):
             if cycle:
                 self.state = self._new_drop(cycle)
-                self.journeys.state = self.state
-                self.journeys.s = self.drop_settings
+                self.journeys.world.state = self.state
+                self.journeys.world.settings = self.drop_settings
             if self.plan:
                 log.info(
                     "drop=%s incidents planned: %d (kinds are in the labels file, never in the telemetry)",

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import clickhouse_connect
+from click_common import clickhouse
 
 DATABASES = ("default", "otel")
 DIRECT_SPANS = "default.otel_traces"
@@ -160,11 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     host = os.environ.get("CLICKHOUSE_HOST", "localhost")
     port = int(os.environ.get("CLICKHOUSE_PORT", "8123"))
     try:
-        client = clickhouse_connect.get_client(
-            host=host,
-            port=port,
-            username=os.environ.get("CLICKHOUSE_USER", "default"),
-            password=os.environ.get("CLICKHOUSE_PASSWORD", ""),
+        client = clickhouse.connect(
+            host,
+            port,
+            os.environ.get("CLICKHOUSE_USER", "default"),
+            os.environ.get("CLICKHOUSE_PASSWORD", ""),
         )
     except Exception as exc:  # connection refused, auth: one readable line, not a traceback
         print(f"bench: cannot reach ClickHouse at {host}:{port} ({exc}); is a stack up?", file=sys.stderr)

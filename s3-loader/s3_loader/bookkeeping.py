@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-import clickhouse_connect
+from click_common import clickhouse
+from click_common.backoff import call_with_backoff
 from clickhouse_connect.driver.client import Client
 
 from .documents import TABLES
-from .retrying import call_with_backoff, is_clickhouse_outage
 from .settings import LoaderSettings
+
+log = logging.getLogger("s3_loader")
+T = TypeVar("T")
 
 FILES_TABLE = "s3_loader_files"
 FILES_COLUMNS = (
@@ -85,23 +91,13 @@ class ClickHouseBooks:
         return self.settings.max_outage_backoff
 
     def _connect(self) -> Client:
-        s = self.settings
-        return clickhouse_connect.get_client(
-            host=s.clickhouse_host,
-            port=s.clickhouse_port,
-            username=s.clickhouse_user,
-            password=s.clickhouse_password,
-            autogenerate_session_id=False,
-            connect_timeout=5,
-            send_receive_timeout=300,
-            query_retries=0,
-        )
+        return clickhouse.client_from(self.settings, query_retries=0)  # the retries are _call's
 
-    def _call(self, fn):
-        where = f"ClickHouse {self.settings.clickhouse_host}:{self.settings.clickhouse_port}"
+    def _call(self, fn: Callable[[], T]) -> T:
         return call_with_backoff(
-            where, is_clickhouse_outage, fn, self._max_wait, self.stop, self.give_up_after
-        )
+            clickhouse.where(self.settings), clickhouse.is_outage, fn,
+            log=log, max_wait=self._max_wait, stop=self.stop, give_up_after=self.give_up_after,
+        )  # fmt: skip
 
     def check_tables(self) -> None:
         """Raise MissingTable naming the first table init-db.sql should have created but did not."""

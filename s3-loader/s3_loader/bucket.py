@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import boto3
 import botocore.config
 import botocore.exceptions
+from click_common.backoff import call_with_backoff
 
-from .retrying import call_with_backoff, is_s3_outage
+from .retrying import is_s3_outage
 from .settings import LoaderSettings
+
+log = logging.getLogger("s3_loader")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,12 @@ class Bucket:
             ),
         )
 
+    def _with_backoff(self, fn: Callable[[], T]) -> T:
+        return call_with_backoff(
+            self.where, is_s3_outage, fn,
+            log=log, max_wait=self.max_wait, stop=self.stop, give_up_after=self.give_up_after,
+        )  # fmt: skip
+
     def list_objects(self) -> list[S3Object]:
         """Every object under the prefix, oldest first (LastModified, then key)."""
 
@@ -71,9 +84,7 @@ class Bucket:
             found.sort(key=lambda o: (o.last_modified, o.key))
             return found
 
-        return call_with_backoff(
-            self.where, is_s3_outage, list_all, self.max_wait, self.stop, self.give_up_after
-        )
+        return self._with_backoff(list_all)
 
     def download(self, obj: S3Object) -> bytes:
         def get() -> bytes:
@@ -86,4 +97,4 @@ class Bucket:
                 raise
             return response["Body"].read()
 
-        return call_with_backoff(self.where, is_s3_outage, get, self.max_wait, self.stop, self.give_up_after)
+        return self._with_backoff(get)

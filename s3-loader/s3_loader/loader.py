@@ -15,10 +15,11 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from click_common.backoff import Stopped
+
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
 from .documents import Prepared, otlp_route, prepare
-from .retrying import Stopped
 from .settings import LoaderSettings
 
 log = logging.getLogger("s3_loader")

@@ -8,12 +8,12 @@ import signal
 import sys
 
 import boto3
+from click_common.backoff import GaveUp, Stopped
 from click_common.clickhouse import refused_login_is_a_config_error
 from click_common.config import ConfigError, load_settings
 
 from .bookkeeping import MissingTable
 from .loader import Loader
-from .retrying import GaveUp, Stopped
 from .settings import LoaderSettings
 from .status import show_status
 

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
+from click_common.clickhouse import ClickHouseSettings
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 
-class LoaderSettings(BaseSettings):
+class LoaderSettings(ClickHouseSettings):
     """Shared names (CLICKHOUSE_*, S3_*, AWS_*) plus LOADER_* for the loader's own knobs."""
 
     model_config = SettingsConfigDict(env_prefix="LOADER_", env_file=".env", extra="ignore")
 
-    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
-    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
-    clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
-    clickhouse_password: str = Field("", validation_alias="CLICKHOUSE_PASSWORD")
     s3_endpoint_url: str = Field("http://localhost:9002", validation_alias="S3_ENDPOINT_URL")
     s3_bucket: str = Field("otel-data", validation_alias="S3_BUCKET")
     s3_prefix: str = Field("otel", validation_alias="S3_PREFIX")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from snkrs_generator.otlp_sink import OtlpSink
+
+from tests.support.otlp_sink import OtlpSink
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 11

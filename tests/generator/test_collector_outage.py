@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from snkrs_generator.otlp_sink import OtlpSink
+from tests.support.otlp_sink import OtlpSink
 
 
 def free_port() -> int:

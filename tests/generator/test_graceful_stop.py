@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from snkrs_generator.otlp_sink import OtlpSink
+from tests.support.otlp_sink import OtlpSink
 
 
 def test_sigterm_mid_drop_flushes_everything():

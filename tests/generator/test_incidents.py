@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from snkrs_generator.incidents import INJECTION_TEXT, KINDS, parse_plan, random_plan
-from snkrs_generator.otlp_sink import OtlpSink
 
 from tests.generator.conftest import decode
+from tests.support.otlp_sink import OtlpSink
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = {

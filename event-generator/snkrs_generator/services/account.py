@@ -3,33 +3,39 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from ..failures import DependencyOverloaded
+from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
-from .common import OK, WARN, ServiceBase, Shopper
+from .common import OK, WARN, Replicas, Service, Shopper
+from .gateway import Gateway
 
 
-class Account(ServiceBase):
+@dataclass(slots=True)
+class Account(Service):
+    gateway: Gateway
+    launch: ServiceTelemetry  # the caller whose eligibility client retries (the retry storm)
+    replicas: Replicas
+
     def call_eligibility(self, t: Timeline, rng: random.Random, shopper: Shopper, caller=None) -> Response:
         def handler() -> Response:
-            self.read(
-                t, rng, self.account, "members",
+            self.replicas.read(
+                t, rng, self.telemetry, "members",
                 "SELECT tier, strikes, launch_eligible FROM members WHERE member_id = $1",
             )  # fmt: skip
             return OK
 
         route, path = "/members/{tier}/eligibility", f"/members/{shopper.tier}/eligibility"
-        storm = self.incidents.active("retry_storm") if caller is self.launch else None
+        storm = self.world.incidents.active("retry_storm") if caller is self.launch else None
         if storm is None:
-            return t.call(
-                caller or self.gw, self.account, "GET", route, path, handler, self.l_handler, self.l_net
-            )
+            return self.serve(t, caller or self.gateway.telemetry, "GET", route, path, handler)
         return self.retry_storm(t, rng, route, path, handler, storm)
 
     def retry_storm(self, t: Timeline, rng: random.Random, route, path, handler, storm) -> Response:
         """launch's eligibility client retries at once, up to `strength` times, on any 5xx: the extra load
         overloads account, which sheds more, which brings more retries."""
-        self.incidents.hit("retry_storm", t)
+        self.world.incidents.hit("retry_storm", t)
         attempts = max(2, int(storm.strength))
 
         def overloaded() -> Response:
@@ -43,9 +49,7 @@ class Account(ServiceBase):
         response = OK
         for attempt in range(attempts):
             extra = {"http.request.resend_count": attempt} if attempt else None
-            response = t.call(
-                self.launch, self.account, "GET", route, path, overloaded, self.l_handler, self.l_net, extra
-            )
+            response = self.serve(t, self.launch, "GET", route, path, overloaded, extra)
             if response.status < 500:
                 return response
             t.log(
@@ -53,7 +57,7 @@ class Account(ServiceBase):
                 WARN,
                 f"eligibility check failed with {response.status}; retrying immediately "
                 f"(attempt {attempt + 2} of {attempts})",
-                {"http.request.resend_count": attempt + 1, "server.address": self.account.name},
+                {"http.request.resend_count": attempt + 1, "server.address": self.telemetry.name},
                 "snkrs.launch.retry",
             )
         return response

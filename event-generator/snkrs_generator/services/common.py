@@ -1,19 +1,21 @@
-"""What every simulated service shares: the shopper, response constants, and the attributes the service
-mixins of `Journeys` read (the drop's state, the settings, each service's telemetry, latency models)."""
+"""What every simulated service shares: the shopper, response constants, the `World` the services see (the
+drop's state, the settings, the incident ledger, the current load), the latency models by name, and reads on
+the database replicas."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from opentelemetry._logs import SeverityNumber
 
 from .. import catalog
-from ..drop import DropState, RateMeter
+from ..drop import DropState, Phase, RateMeter
 from ..failures import ReplicaStatementTimeout
 from ..incidents import Ledger
 from ..latency import LatencyModel
-from ..settings import Settings
+from ..settings import FailureMode, Settings
 from ..telemetry import ServiceTelemetry
 from ..timeline import Response, Timeline
 
@@ -42,34 +44,84 @@ def short_id(rng: random.Random, prefix: str) -> str:
     return f"{prefix}-{rng.getrandbits(48):012x}"
 
 
-class ServiceBase:
-    """The attributes `Journeys.__init__` sets, for the service mixins."""
+@dataclass(slots=True)
+class World:
+    """The simulation's mutable state that every service reads: the current drop's settings and state
+    (replaced at each new drop), the incident ledger, the load factor of the current phase."""
 
-    s: Settings
+    settings: Settings
     state: DropState
-    load: float
-    rebuilds: RateMeter
-    gw: ServiceTelemetry
-    room: ServiceTelemetry
-    account: ServiceTelemetry
-    feed: ServiceTelemetry
-    launch: ServiceTelemetry
-    inventory: ServiceTelemetry
-    checkout: ServiceTelemetry
-    payment: ServiceTelemetry
-    bots: ServiceTelemetry
-    notify: ServiceTelemetry
-    fulfil: ServiceTelemetry
-    l_gateway: LatencyModel
-    l_net: LatencyModel
-    l_handler: LatencyModel
-    l_cache: LatencyModel
-    l_db: LatencyModel
-    l_provider: LatencyModel
-    l_bots: LatencyModel
-    l_kafka: LatencyModel
-    l_push: LatencyModel
     incidents: Ledger
+    rebuilds: RateMeter  # the feed's cache rebuilds per second
+    load: float = 1.0
+
+    def in_window(self, mode: FailureMode) -> bool:
+        """The drop is live and `mode`'s window (seconds into DROP_LIVE) is open."""
+        return self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase())
+
+
+@dataclass(frozen=True, slots=True)
+class Latencies:
+    """The latency models, by what they time."""
+
+    gateway: LatencyModel
+    network: LatencyModel
+    handler: LatencyModel
+    cache: LatencyModel
+    database: LatencyModel
+    payment_provider: LatencyModel
+    bot_scoring: LatencyModel
+    kafka: LatencyModel
+    push_provider: LatencyModel
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Latencies:
+        lat = settings.latency
+        return cls(
+            gateway=LatencyModel(lat.gateway),
+            network=LatencyModel(lat.network),
+            handler=LatencyModel(lat.handler),
+            cache=LatencyModel(lat.cache),
+            database=LatencyModel(lat.database),
+            payment_provider=LatencyModel(lat.payment_provider),
+            bot_scoring=LatencyModel(lat.bot_scoring),
+            kafka=LatencyModel(lat.kafka),
+            push_provider=LatencyModel(lat.push_provider),
+        )
+
+
+@dataclass(slots=True)
+class Service:
+    """A simulated service: the shared world, the latency models, and its own telemetry."""
+
+    world: World
+    latency: Latencies
+    telemetry: ServiceTelemetry
+
+    def serve(
+        self,
+        t: Timeline,
+        caller: ServiceTelemetry,
+        method: str,
+        route: str,
+        path: str,
+        handler: Callable[[], Response],
+        extra: dict | None = None,
+        callee: ServiceTelemetry | None = None,
+    ) -> Response:
+        """`caller` calls this service (or `callee`) over HTTP, with the usual handler and network latency."""
+        return t.call(
+            caller, callee or self.telemetry, method, route, path, handler,
+            self.latency.handler, self.latency.network, extra,
+        )  # fmt: skip
+
+
+@dataclass(slots=True)
+class Replicas:
+    """Reads on the Postgres read replicas, which an incident can slow down."""
+
+    world: World
+    database: LatencyModel
 
     def read(
         self, t: Timeline, rng: random.Random, svc: ServiceTelemetry, collection: str, query: str
@@ -78,15 +130,18 @@ class ServiceBase:
         timeout, which fails the request."""
         host = rng.choice(catalog.DB_REPLICAS)
         where = {"host": host, "port": 5432, "namespace": "snkrs"}
-        inc = self.incidents.active("slow_db_replica")
+        incidents = self.world.incidents
+        inc = incidents.active("slow_db_replica")
         if inc is None or inc.target != host:
-            t.database(svc, "postgresql", "SELECT", collection, query, self.l_db, **where)
+            t.database(svc, "postgresql", "SELECT", collection, query, self.database, **where)
             return
-        self.incidents.hit("slow_db_replica", t)
-        seconds = self.l_db.sample(rng, inc.strength)
+        incidents.hit("slow_db_replica", t)
+        seconds = self.database.sample(rng, inc.strength)
         timeout = 1.0
         if seconds < timeout:
-            t.database(svc, "postgresql", "SELECT", collection, query, self.l_db, seconds=seconds, **where)
+            t.database(
+                svc, "postgresql", "SELECT", collection, query, self.database, seconds=seconds, **where
+            )
             if seconds > 0.25:
                 t.log(
                     svc,
@@ -100,11 +155,7 @@ class ServiceBase:
             f"canceling statement due to statement timeout ({timeout:.0f}s) on {host}: SELECT {collection}"
         )
         t.database(
-            svc, "postgresql", "SELECT", collection, query, self.l_db,
+            svc, "postgresql", "SELECT", collection, query, self.database,
             seconds=timeout, error=exc, db_status="57014", **where,
         )  # fmt: skip
         raise exc
-
-    def request(self, t: Timeline, method: str, route: str, path: str, handler) -> Response:
-        """The root: the api-gateway's SERVER span for a shopper's request."""
-        return t.server(self.gw, method, route, path, handler, self.l_gateway)

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind
 
 from ..timeline import Response, Timeline
-from .common import CREATED, INFO, PG, ServiceBase, Shopper, short_id
+from .account import Account
+from .common import CREATED, INFO, PG, Replicas, Service, Shopper, short_id
+from .gateway import Gateway
+from .notification import Notification
+from .payment import Payment
 
 
-class Launch(ServiceBase):
+@dataclass(slots=True)
+class Launch(Service):
+    gateway: Gateway
+    account: Account
+    payment: Payment
+    notification: Notification
+    replicas: Replicas
+
     def call_entry(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
-        drop = self.state.drop_id
+        drop = self.world.state.drop_id
 
         def handler() -> Response:
-            eligible = self.call_eligibility(t, rng, shopper, caller=self.launch)
+            eligible = self.account.call_eligibility(t, rng, shopper, caller=self.telemetry)
             if eligible.status >= 400:
                 return eligible
-            preauth = self.call_payment(t, rng, shopper, "preauthorization", caller=self.launch)
+            preauth = self.payment.call_payment(t, rng, shopper, "preauthorization", caller=self.telemetry)
             result = "accepted" if preauth.status < 400 else "payment_failed"
             self.launch_entries.add(
                 1,
@@ -33,39 +45,39 @@ class Launch(ServiceBase):
                 return preauth
             entry_id = short_id(rng, "ent")
             t.database(
-                self.launch,
+                self.telemetry,
                 "postgresql",
                 "INSERT",
                 "entries",
                 "INSERT INTO entries (entry_id, launch_id, sku, size, tier) VALUES ($1, $2, $3, $4, $5)",
-                self.l_db,
-                load=self.load,
+                self.latency.database,
+                load=self.world.load,
                 **PG,
             )
             t.log(
-                self.launch,
+                self.telemetry,
                 INFO,
-                f"draw entry {entry_id} accepted for {self.state.product.sku} size {shopper.size}",
+                f"draw entry {entry_id} accepted for {self.world.state.product.sku} size {shopper.size}",
                 {"snkrs.entry.id": entry_id, "snkrs.product.size": shopper.size},
                 "snkrs.launch.entry",
             )
-            self.state.entries += 1
+            self.world.state.entries += 1
             return CREATED
 
         route, path = "/launches/{dropId}/entries", f"/launches/{drop}/entries"
         extra = {"snkrs.product.size": shopper.size}
-        return t.call(self.gw, self.launch, "POST", route, path, handler, self.l_handler, self.l_net, extra)
+        return self.serve(t, self.gateway.telemetry, "POST", route, path, handler, extra)
 
     @property
     def launch_entries(self):
-        return self.launch.counter("snkrs.launch.entries", "{entry}", "Draw entries submitted.")
+        return self.telemetry.counter("snkrs.launch.entries", "{entry}", "Draw entries submitted.")
 
     def draw_results_job(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
         won = rng.random() < 0.08
         attrs = {**t.attrs, "snkrs.draw.won": won}
-        with t.span(self.launch, "publish draw result", SpanKind.INTERNAL, attrs):
-            self.read(
-                t, rng, self.launch, "entries",
+        with t.span(self.telemetry, "publish draw result", SpanKind.INTERNAL, attrs):
+            self.replicas.read(
+                t, rng, self.telemetry, "entries",
                 "SELECT entry_id, result FROM entries WHERE launch_id = $1 AND notified = false LIMIT 100",
             )  # fmt: skip
-            self.call_notify(t, rng, self.launch, "draw_won" if won else "draw_lost")
+            self.notification.call_notify(t, rng, self.telemetry, "draw_won" if won else "draw_lost")

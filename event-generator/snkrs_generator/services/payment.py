@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import catalog
-from ..drop import Phase
 from ..failures import (
     PaymentDeclined,
     PaymentProviderTimeout,
@@ -15,52 +15,52 @@ from ..failures import (
     exception_attributes,
 )
 from ..timeline import NS, Response, Timeline
-from .common import CREATED, INFO, WARN, ServiceBase, Shopper
+from .common import CREATED, INFO, WARN, Service, Shopper
 
 
-class Payment(ServiceBase):
+def provider_request(template: str, attempt: int, more: dict | None = None) -> dict:
+    """The attributes of one request to the payment provider (`attempt` 0 is the first, the rest resends)."""
+    attrs = {
+        "http.request.method": "POST",
+        "server.address": catalog.PAYMENT_PROVIDER_HOST,
+        "server.port": 443,
+        "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
+        "url.template": template,
+        **(more or {}),
+    }
+    if attempt:
+        attrs["http.request.resend_count"] = attempt
+    return attrs
+
+
+@dataclass(slots=True)
+class Payment(Service):
     def call_payment(self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str, caller) -> Response:
         route = f"/payments/{kind}s"
 
         def handler() -> Response:
             return self.charge(t, rng, shopper, kind)
 
-        return t.call(
-            caller,
-            self.payment,
-            "POST",
-            route,
-            route,
-            handler,
-            self.l_handler,
-            self.l_net,
-            {"snkrs.payment.kind": kind},
-        )
+        return self.serve(t, caller, "POST", route, route, handler, {"snkrs.payment.kind": kind})
 
     def charge(self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str) -> Response:
         """Payment provider call with timeouts and retries; raises when every attempt times out."""
-        s = self.s
+        s = self.world.settings
         mode = s.payment_timeout
-        live = self.state.phase is Phase.DROP_LIVE and mode.active(self.state.seconds_into_phase())
-        outcomes = self.payment.counter("snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome.")
+        live = self.world.in_window(mode)
+        outcomes = self.telemetry.counter(
+            "snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome."
+        )
         template = "/v1/authorizations" if kind == "authorization" else "/v1/preauthorizations"
-        outage = self.incidents.active("payment_region_outage")
+        outage = self.world.incidents.active("payment_region_outage")
         if outage is not None and outage.target == shopper.region and rng.random() < outage.strength:
             return self.regional_outage(t, rng, shopper, kind, template, outcomes)
         for attempt in range(s.payment_max_attempts):
-            attrs = {
-                "http.request.method": "POST",
-                "server.address": catalog.PAYMENT_PROVIDER_HOST,
-                "server.port": 443,
-                "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
-                "url.template": template,
-            }
-            if attempt:
-                attrs["http.request.resend_count"] = attempt
+            attrs = provider_request(template, attempt)
             start = t.t
-            with t.span(self.payment, f"POST {template}", SpanKind.CLIENT, attrs) as span:
+            with t.span(self.telemetry, f"POST {template}", SpanKind.CLIENT, attrs) as span:
                 if live and rng.random() < mode.probability:
-                    self.incidents.hit("payment_timeout", t)
+                    self.world.incidents.hit("payment_timeout", t)
                     t.advance(s.payment_timeout_s)
                     try:  # raised for a real stack trace in the exception log record
                         raise PaymentProviderTimeout(
@@ -72,14 +72,14 @@ class Payment(ServiceBase):
                         span.set_status(Status(StatusCode.ERROR, str(exc)))
                         span.set_attribute("error.type", "timeout")
                         t.log(
-                            self.payment,
+                            self.telemetry,
                             WARN,
                             f"{exc}; retrying",
                             {"error.type": "timeout", "http.request.resend_count": attempt},
                             "snkrs.payment.retry",
                             exc,
                         )
-                    self.payment.client_duration.record(
+                    self.telemetry.client_duration.record(
                         s.payment_timeout_s,
                         {
                             "server.address": catalog.PAYMENT_PROVIDER_HOST,
@@ -90,7 +90,7 @@ class Payment(ServiceBase):
                     )
                     status = 0
                 else:
-                    t.wait(self.l_provider, self.load)
+                    t.wait(self.latency.payment_provider, self.world.load)
                     status = 402 if rng.random() < 0.02 else 201
                     span.set_attribute("http.response.status_code", status)
                     attrs_m = {
@@ -102,7 +102,7 @@ class Payment(ServiceBase):
                         span.set_status(Status(StatusCode.ERROR, "card declined by issuer"))
                         span.set_attribute("error.type", "402")
                         attrs_m["error.type"] = "402"
-                    self.payment.client_duration.record((t.t - start) / NS, attrs_m, context=t.ctx)
+                    self.telemetry.client_duration.record((t.t - start) / NS, attrs_m, context=t.ctx)
             if status == 201:
                 outcome = "approved_after_retry" if attempt else "approved"
                 outcomes.add(1, {"snkrs.payment.kind": kind, "snkrs.payment.outcome": outcome}, context=t.ctx)
@@ -123,21 +123,12 @@ class Payment(ServiceBase):
         self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str, template: str, outcomes
     ):
         """The provider's edge for the shopper's region answers 503 at once, on every attempt."""
-        self.incidents.hit("payment_region_outage", t)
-        s = self.s
+        self.world.incidents.hit("payment_region_outage", t)
+        s = self.world.settings
         for attempt in range(s.payment_max_attempts):
-            attrs = {
-                "http.request.method": "POST",
-                "server.address": catalog.PAYMENT_PROVIDER_HOST,
-                "server.port": 443,
-                "url.full": f"https://{catalog.PAYMENT_PROVIDER_HOST}{template}",
-                "url.template": template,
-                "http.response.status_code": 503,
-            }
-            if attempt:
-                attrs["http.request.resend_count"] = attempt
+            attrs = provider_request(template, attempt, {"http.response.status_code": 503})
             start = t.t
-            with t.span(self.payment, f"POST {template}", SpanKind.CLIENT, attrs) as span:
+            with t.span(self.telemetry, f"POST {template}", SpanKind.CLIENT, attrs) as span:
                 t.advance(rng.uniform(0.02, 0.06))
                 message = (
                     f"payment provider answered 503 for region {shopper.region}: upstream connect error or "
@@ -146,7 +137,7 @@ class Payment(ServiceBase):
                 span.set_status(Status(StatusCode.ERROR, message))
                 span.set_attribute("error.type", "503")
                 t.log(
-                    self.payment,
+                    self.telemetry,
                     WARN,
                     f"{message} (attempt {attempt + 1}/{s.payment_max_attempts})",
                     {
@@ -156,7 +147,7 @@ class Payment(ServiceBase):
                     },
                     "snkrs.payment.retry",
                 )
-                self.payment.client_duration.record(
+                self.telemetry.client_duration.record(
                     (t.t - start) / NS,
                     {
                         "server.address": catalog.PAYMENT_PROVIDER_HOST,
@@ -183,10 +174,12 @@ class Payment(ServiceBase):
 
     def refund_job(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
         """Losing entries' payment pre-authorisations are released."""
-        outcomes = self.payment.counter("snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome.")
-        with t.span(self.payment, "release preauthorization", SpanKind.INTERNAL, dict(t.attrs)):
+        outcomes = self.telemetry.counter(
+            "snkrs.payment.outcomes", "{payment}", "Payment attempts by outcome."
+        )
+        with t.span(self.telemetry, "release preauthorization", SpanKind.INTERNAL, dict(t.attrs)):
             with t.span(
-                self.payment,
+                self.telemetry,
                 "POST /v1/refunds",
                 SpanKind.CLIENT,
                 {
@@ -198,14 +191,14 @@ class Payment(ServiceBase):
                     "http.response.status_code": 201,
                 },
             ):
-                t.wait(self.l_provider)
+                t.wait(self.latency.payment_provider)
             outcomes.add(
                 1, {"snkrs.payment.kind": "refund", "snkrs.payment.outcome": "refunded"}, context=t.ctx
             )
             t.log(
-                self.payment,
+                self.telemetry,
                 INFO,
-                f"pre-authorisation released for a losing {self.state.drop_id} entry",
+                f"pre-authorisation released for a losing {self.world.state.drop_id} entry",
                 {"snkrs.payment.kind": "refund"},
                 "snkrs.payment.refund",
             )

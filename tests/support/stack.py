@@ -1,0 +1,149 @@
+"""The real no-Docker stack (chDB endpoint, S3 server, OTLP receiver) as its own process on free ports, and
+the settings every service needs to reach it: for the tests' fixtures (tests/conftest.py) and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StackHandle:
+    """A running local stack, and the settings every service needs to reach it."""
+
+    clickhouse_port: int
+    s3_port: int
+    data_dir: Path
+    process: subprocess.Popen | None = None
+    host: str = "127.0.0.1"
+    bucket: str = "otel-data"
+    region: str = "us-east-1"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    otlp_grpc_port: int = field(default_factory=free_port)  # the OTLP receiver (the collector stand-in)
+    otlp_http_port: int = field(default_factory=free_port)
+
+    @property
+    def otlp_http_url(self) -> str:
+        return f"http://{self.host}:{self.otlp_http_port}"
+
+    @property
+    def otlp_grpc_endpoint(self) -> str:
+        return f"{self.host}:{self.otlp_grpc_port}"
+
+    @property
+    def clickhouse_url(self) -> str:
+        return f"http://{self.host}:{self.clickhouse_port}"
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://{self.host}:{self.s3_port}"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """os.environ plus the shared settings names pointing at this stack (for subprocess services)."""
+        env = dict(os.environ)
+        env.update(
+            CLICKHOUSE_HOST=self.host,
+            CLICKHOUSE_PORT=str(self.clickhouse_port),
+            CLICKHOUSE_USER="default",
+            CLICKHOUSE_PASSWORD="",
+            S3_ENDPOINT_URL=self.s3_url,
+            S3_BUCKET=self.bucket,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            AWS_REGION=self.region,
+            OTEL_EXPORTER_OTLP_ENDPOINT=self.otlp_http_url,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        env.update(overrides)
+        return env
+
+    def client(self, user: str = "default", **kwargs):
+        import clickhouse_connect
+
+        return clickhouse_connect.get_client(
+            host=self.host, port=self.clickhouse_port, username=user, password="", **kwargs
+        )
+
+    def s3(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_url,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def reset(self) -> None:
+        """Empty every table of init-db.sql and the bucket."""
+        client = self.client()
+        tables = client.query(
+            "SELECT database, name FROM system.tables "
+            "WHERE database IN ('default', 'otel') AND engine LIKE '%MergeTree%'"
+        ).result_rows
+        for database, name in tables:
+            client.command(f"TRUNCATE TABLE `{database}`.`{name}`")
+        client.close()
+        s3 = self.s3()
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+
+
+def start_local_stack(data_dir: Path, timeout: float = 120.0) -> StackHandle:
+    handle = StackHandle(free_port(), free_port(), data_dir)
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        handle.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "local_stack",
+                "--clickhouse-port", str(handle.clickhouse_port),
+                "--s3-port", str(handle.s3_port),
+                "--data-dir", str(data_dir),
+                "--otlp-grpc-port", str(handle.otlp_grpc_port),
+                "--otlp-http-port", str(handle.otlp_http_port),
+            ],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+        )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if handle.process.poll() is not None:
+            raise RuntimeError(f"local stack exited: {log_path.read_text()}")
+        try:
+            urllib.request.urlopen(f"{handle.clickhouse_url}/ping", timeout=1).read()
+            urllib.request.urlopen(handle.s3_url, timeout=1).read()
+            socket.create_connection((handle.host, handle.otlp_http_port), timeout=1).close()
+            return handle
+        except OSError:
+            time.sleep(0.2)
+    stop_local_stack(handle)
+    raise RuntimeError("local stack did not come up in time")
+
+
+def stop_local_stack(handle: StackHandle) -> None:
+    if handle.process and handle.process.poll() is None:
+        handle.process.send_signal(signal.SIGTERM)
+        try:
+            handle.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            handle.process.kill()
+            handle.process.wait()
