@@ -175,6 +175,10 @@ def main() -> int:
                 "SELECT TraceId FROM default.otel_traces WHERE StatusCode = 'Error' AND ParentSpanId = '' "
                 "ORDER BY Timestamp DESC LIMIT 1"
             ).result_rows[0][0]
+            enriched_span = writer.query(
+                "SELECT TraceId, SpanId FROM otel.otel_traces_enriched WHERE StatusCode = 'Error' "
+                "ORDER BY TraceId, SpanId LIMIT 1"
+            ).result_rows[0]
             writer.close()
 
             port = free_port()
@@ -192,6 +196,9 @@ def main() -> int:
                 ("error_summary", {}),
                 ("get_trace_tree", {"trace_id": sample}),
                 ("semantic_search", {"query": "payment card declined at checkout", "limit": 10}),
+                ("similar_spans", {"trace_id": enriched_span[0], "span_id": enriched_span[1], "limit": 10}),
+                ("critical_path", {"trace_id": sample}),
+                ("log_patterns", {"window": "30m"}),
                 ("compare_windows", {"window": "30m"}),
                 ("log_summary", {"min_severity": "INFO"}),
                 ("attribute_breakdown", {"attribute": "service.name"}),
