@@ -314,7 +314,9 @@ def _kinds(
         )
         elapsed += nearest.elapsed_ms
         kinds = list(dict.fromkeys(text for text, _distance in nearest.rows))
-        if nearest.rows and (len(kinds) > args.limit or len(nearest.rows) < s.vector_fetch):
+        # Fewer rows than asked for does not mean the window is covered: the index search filters after it
+        # searches (window, excluded services), so only more kinds than `limit` prove the ranking complete.
+        if len(kinds) > args.limit:
             texts = kinds[: args.limit + 1]
             search = f"index (HNSW over the {s.vector_fetch} nearest spans)"
     query = queries.semantic_kinds(
