@@ -22,11 +22,13 @@ log = logging.getLogger("snkrs_generator")
 _stop: threading.Event | None = None
 
 
-def _init(stop, level: int) -> None:
+def _init(stop, root_level: int, level: int) -> None:
     """In each child: the parent handles signals and says stop through `stop` (a multiprocessing Event)."""
     global _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s")
+    fmt = "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"
+    logging.basicConfig(level=root_level, format=fmt)
+    log.setLevel(level)  # as quiet as the parent's generator logger (a benchmark turns it down)
     _stop = threading.Event()
 
     def relay() -> None:
@@ -81,9 +83,10 @@ def run_processes(settings: Settings, stop: threading.Event | None = None) -> Ru
         return run(settings, stop=stop)
     context = multiprocessing.get_context("spawn")
     children_stop = context.Event()
-    level = logging.getLogger().getEffectiveLevel()
+    levels = (logging.getLogger().getEffectiveLevel(), log.getEffectiveLevel())
     log.info("generator: %d processes, each with its share of the shoppers", count)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init, initargs=(children_stop, level))
+    init = (children_stop, *levels)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init, initargs=init)
     with pool:
         futures = [pool.submit(_child, settings, index, count) for index in range(count)]
         if stop is not None:
