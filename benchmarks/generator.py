@@ -8,7 +8,10 @@ to the same local sink (a thread of this process that decodes every request).
 - the same bare loop with the SDK's default BatchSpanProcessor, to show what the default queue drops.
 - a paced (not flat-out) compressed cycle for the DROP_LIVE vs PRE_DROP span rate.
 
-Floors (issue 3): generator/bare ≥ 0.7, drops 0, DROP_LIVE span rate ≥ 10× PRE_DROP's.
+- the flat-out cycle again with `--processes N` (default 2): the sink still runs in this process.
+
+Floors (issue 3): generator/bare ≥ 0.7, drops 0, DROP_LIVE span rate ≥ 10× PRE_DROP's; (issue 17)
+generator/bare ≥ 0.85, --processes 2 ≥ 1.6× one process.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from snkrs_generator import Exporters, Settings, run
+from snkrs_generator import Exporters, Settings, run, run_processes
 from snkrs_generator.drop import PHASES
 from snkrs_generator.journeys import Journeys
 from snkrs_generator.simulation import new_drop
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=10.0, help="compression of the flat-out cycle")
     parser.add_argument("--paced-time-scale", type=float, default=10.0, help="compression of the paced cycle")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--processes", type=int, default=2, help="processes of the multi-process run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("snkrs_generator").setLevel(logging.WARNING)
@@ -120,6 +124,17 @@ def main() -> None:
         print(f"  {gen_spans} spans exported in {gen_seconds:.1f} s = {gen_rate:.0f}/s, dropped={gen_drops} "
               f"(+{report.logs.exported} logs, {report.metric_points.exported} metric points)")  # fmt: skip
 
+        print(f"generator flat-out, --processes {args.processes} ...", flush=True)
+        before = sink.count("traces")
+        started = time.perf_counter()
+        flat = {"time_scale": args.time_scale, "flat_out": True, "processes": args.processes}
+        multi = run_processes(base.model_copy(update=flat))  # wall time includes starting the processes
+        multi_seconds = time.perf_counter() - started
+        multi_rate = multi.spans.exported / multi_seconds
+        multi_drops = multi.spans.dropped + multi.spans.failed
+        print(f"  {multi.spans.exported} spans exported in {multi_seconds:.1f} s = {multi_rate:.0f}/s, "
+              f"dropped={multi_drops}, sink received {sink.count('traces') - before}")  # fmt: skip
+
         templates = span_templates(base)
         attrs = sum(len(t[2]) for t in templates) / len(templates)
         print(f"bare SDK loop: {gen_spans} spans from {len(templates)} generator templates "
@@ -139,7 +154,8 @@ def main() -> None:
     print(
         f"RESULT generator_spans_per_s={gen_rate:.0f} bare_spans_per_s={bare_rate:.0f} spans={gen_spans} "
         f"drops={gen_drops} drop_live_vs_pre_drop={rate_ratio:.1f} sdk_default_drops={default_drops} "
-        f"ratio={gen_rate / bare_rate:.2f}"
+        f"ratio={gen_rate / bare_rate:.2f} processes={args.processes} multi_spans_per_s={multi_rate:.0f} "
+        f"multi_drops={multi_drops} multi_vs_one={multi_rate / gen_rate:.2f}"
     )
 
 

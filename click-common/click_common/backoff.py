@@ -115,3 +115,11 @@ def call_with_backoff(
             ) from exc
         raise
     return result  # the loop ends only after an attempt that returned
+
+
+def idle_poll_delay(idle_passes: int, shortest: float, longest: float) -> float:
+    """How long a polling loop waits after `idle_passes` passes in a row found nothing: `shortest` right after
+    work (idle_passes 0 or 1), doubled per further idle pass, never more than `longest`. Work arriving while
+    the loop is busy is picked up within `shortest`; a loop idle for long polls only every `longest`."""
+    shortest = min(shortest, longest)
+    return min(longest, shortest * 2 ** min(max(0, idle_passes - 1), 60))

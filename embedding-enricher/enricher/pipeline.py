@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from click_common.backoff import idle_poll_delay
+
 from .embedder import Embedder, EmbedStats, Model, VectorCache
 from .settings import DEFAULT_MODEL_NAME, Settings
 from .span_text import ATTRIBUTES, span_text
@@ -143,8 +145,10 @@ class Enricher:
             "otel.otel_traces", TARGET, STATE, self.settings.lookback_seconds, self.settings.read_rows,
             " — one pass" if once else "",
         )  # fmt: skip
+        idle = 0
         while not self.stopping.is_set():
             result = self.catch_up()
+            idle = 0 if result.spans else idle + 1
             if result.spans:
                 log.info(
                     "caught up: %d spans in %.1fs (%.0f spans/s), %.1f%% needed no model run",
@@ -155,7 +159,9 @@ class Enricher:
                 log.info("nothing pending")
             if once:
                 break
-            self.stopping.wait(self.settings.poll_seconds)
+            # new work is picked up within min_poll_seconds; while idle, the poll backs off to poll_seconds
+            s = self.settings
+            self.stopping.wait(idle_poll_delay(idle, s.min_poll_seconds, s.poll_seconds))
         self.store.close()
         return 0
 

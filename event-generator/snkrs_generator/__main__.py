@@ -5,7 +5,7 @@ import threading
 from click_common.config import run_main
 
 from .cli import parse_args, settings_from
-from .simulation import run
+from .processes import run_processes
 
 
 def main() -> int:
@@ -15,7 +15,7 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    report = run(settings, stop=stop)
+    report = run_processes(settings, stop=stop)
     if args.once and not report.complete:
         logging.getLogger("snkrs_generator").error(
             "--once: not everything was exported (see the counts above)"

@@ -26,6 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--flat-out", action="store_true", help="no think time: generate as fast as export allows"
     )
     parser.add_argument(
+        "--processes", type=int, help="split the shoppers over N processes (GENERATOR_PROCESSES)"
+    )
+    parser.add_argument(
         "--incidents",
         help="none, random (seeded) or kind[:target][@start-end][*strength],... (GENERATOR_INCIDENTS)",
     )
@@ -45,6 +48,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "duration_s": args.duration,
         "time_scale": args.time_scale,
         "flat_out": True if args.flat_out else None,
+        "processes": args.processes,
         "incidents": args.incidents,
         "labels_file": args.labels,
         "simulated_clock": True if args.simulated_clock else None,

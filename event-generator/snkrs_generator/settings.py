@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     flat_out: bool = Field(
         False, description="no think time: shoppers fire requests as fast as export allows"
     )
+    processes: int = Field(
+        1, ge=1, le=64, description="shoppers split over N processes (same seed and N: same traffic)"
+    )
 
     # clock and incidents
     simulated_clock: bool = Field(

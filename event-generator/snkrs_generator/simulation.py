@@ -64,6 +64,11 @@ class RunReport:
         )
 
 
+def share(total: int, index: int, count: int) -> int:
+    """Process `index` of `count`'s part of `total` (the parts add up to it; the first ones get the rest)."""
+    return total // count + (1 if index < total % count else 0)
+
+
 def new_drop(settings: Settings, cycle: int, clock: WallClock | SimClock | None = None) -> DropState:
     product = PRODUCTS[(settings.seed + cycle) % len(PRODUCTS)]
     drop_id = f"drop-{settings.seed}-{cycle + 1:03d}"
@@ -87,8 +92,11 @@ def make_clock(settings: Settings) -> WallClock | SimClock:
 
 
 class Simulation:
-    def __init__(self, settings: Settings, telemetry: Telemetry, stop: threading.Event) -> None:
+    def __init__(
+        self, settings: Settings, telemetry: Telemetry, stop: threading.Event, shard: tuple[int, int] = (0, 1)
+    ) -> None:
         self.settings = settings
+        self.shard = shard  # (index, count): this process's share of the shoppers (see processes.py)
         self.telemetry = telemetry
         self.stop = stop
         self.clock = make_clock(settings)
@@ -98,13 +106,19 @@ class Simulation:
         self.journeys = Journeys(self.drop_settings, telemetry, self.state, self.clock, self.ledger)
         self.report = RunReport()
         self._errors_lock = threading.Lock()
-        self._register_gauges()
+        if shard[0] == 0:  # one process reports the drop's gauges (its own share of the inventory)
+            self._register_gauges()
 
     def _new_drop(self, cycle: int) -> DropState:
         """The drop's incident plan decides its settings (the original failure modes, the inventory)."""
         self.plan = plan_for(self.settings.incidents, self.settings.seed, cycle)
         self.drop_settings = apply_legacy(self.settings, self.plan)
-        state = new_drop(self.drop_settings, cycle, self.clock)
+        index, count = self.shard
+        drop_settings = self.drop_settings
+        if count > 1:  # this process's share of the pairs
+            units = max(1, share(drop_settings.inventory_units, index, count))
+            drop_settings = drop_settings.model_copy(update={"inventory_units": units})
+        state = new_drop(drop_settings, cycle, self.clock)
         self.ledger.start_drop(state, self.plan)
         return state
 
@@ -177,7 +191,8 @@ class Simulation:
                 if deadline is not None and time.monotonic() >= deadline:
                     self.stop.set()
             cycle += 1
-            if s.labels_file is not None:  # after every drop, so a run that never ends has its labels too
+            # after every drop, so a run that never ends has its labels too
+            if s.labels_file is not None and self.shard[0] == 0:
                 write_labels(s.labels_file, self.labels())
         self.report.seconds = time.monotonic() - started
         return self.report
@@ -190,10 +205,14 @@ class Simulation:
         self.journeys.load = load_factor(spec.workers, s.pre_drop.workers, s.load_sensitivity)
         spans0, logs0 = tel.snapshot()
         started = time.monotonic()
-        requests = [0] * spec.workers
-        seeds = random.Random(f"{s.seed}-{self.state.cycle}-{phase.value}")
+        index, count = self.shard
+        workers = share(spec.workers, index, count)
+        requests = [0] * workers
+        # one process: the original seeding; N processes: each its own stream, fixed by seed, N and index
+        shard = f"-{index}/{count}" if count > 1 else ""
+        seeds = random.Random(f"{s.seed}-{self.state.cycle}-{phase.value}{shard}")
         if self.clock.simulated:
-            self.run_simulated(spec, seeds, requests)
+            self.run_simulated(spec, workers, seeds, requests)
         else:
             ends = started + spec.duration_s / s.time_scale
             if deadline is not None:
@@ -206,7 +225,7 @@ class Simulation:
                     daemon=True,
                     args=(phase_stop, random.Random(seeds.getrandbits(64)), spec, requests, i),
                 )
-                for i in range(spec.workers)
+                for i in range(workers)
             ]
             for thread in threads:
                 thread.start()
@@ -268,7 +287,7 @@ class Simulation:
             }
         )
 
-    def run_simulated(self, spec: PhaseSpec, seeds: random.Random, requests: list[int]) -> None:
+    def run_simulated(self, spec: PhaseSpec, workers: int, seeds: random.Random, requests: list[int]) -> None:
         """The phase on the simulated clock, one thread: each shopper's next request is an event, taken in
         time order; the clock jumps from one to the next (no sleeping, and the same seed gives the same
         run)."""
@@ -278,7 +297,7 @@ class Simulation:
         end = begin + int(spec.duration_s * NS)
         mu = math.log(spec.think_s)
         shoppers, events = [], []
-        for i in range(spec.workers):
+        for i in range(workers):
             rng = random.Random(seeds.getrandbits(64))
             ids = random.Random(rng.getrandbits(64))
             shoppers.append([rng, ids, journeys.new_shopper(rng)])
@@ -352,6 +371,7 @@ def run(
     settings: Settings | None = None,
     exporters: Exporters | None = None,
     stop: threading.Event | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> RunReport:
     """Simulate drops and export their telemetry; returns what was emitted, exported and dropped.
 
@@ -377,20 +397,26 @@ def run(
         len(telemetry.services),
     )
     deadline = time.monotonic() + settings.duration_s if settings.duration_s else None
-    simulation = Simulation(settings, telemetry, stop)
+    simulation = Simulation(settings, telemetry, stop, shard)
     try:
         report = simulation.run(deadline)
     finally:
         telemetry.shutdown()
-        if settings.labels_file is not None:
+        if settings.labels_file is not None and shard[0] == 0:
             write_labels(settings.labels_file, simulation.labels())
             log.info("labels written to %s", settings.labels_file)
     report.spans, report.logs = telemetry.snapshot()
     report.metric_points = telemetry.metric_points.snapshot()
     report.backpressure_s = telemetry.backpressure.waited_s
+    log_finished(report, "run finished")
+    return report
+
+
+def log_finished(report: RunReport, what: str) -> None:
     log.info(
-        "run finished: seconds=%.1f spans=%d exported=%d dropped=%d failed=%d logs=%d logs_exported=%d "
+        "%s: seconds=%.1f spans=%d exported=%d dropped=%d failed=%d logs=%d logs_exported=%d "
         "logs_dropped=%d metric_points=%d metric_failed=%d backpressure_s=%.1f worker_errors=%d",
+        what,
         report.seconds,
         report.spans.emitted,
         report.spans.exported,
@@ -404,4 +430,3 @@ def run(
         report.backpressure_s,
         report.worker_errors,
     )
-    return report

@@ -15,7 +15,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from click_common.backoff import Stopped
+from click_common.backoff import Stopped, idle_poll_delay
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
@@ -266,7 +266,13 @@ class Loader:
     # ------------------------------------------------------------------------------------------------------
 
     def run_forever(self) -> None:
+        """Pass after pass: right away while there is work, then a short poll that backs off while idle."""
+        idle = 0
         while not self.stop.is_set():
             result = self.run_pass()
-            if result.batches == 0:
-                self.stop.wait(self.settings.poll_interval)
+            if result.batches:
+                idle = 0
+                continue
+            idle += 1
+            s = self.settings
+            self.stop.wait(idle_poll_delay(idle, s.min_poll_interval, s.poll_interval))

@@ -154,3 +154,26 @@ def test_missing_table_is_named(stack, tmp_path):
         client.command("RENAME TABLE otel.enrichment_state_moved TO otel.enrichment_state")
     assert "missing table otel.enrichment_state" in service.text()
     assert "Traceback" not in service.text()
+
+
+def test_new_spans_are_enriched_within_seconds_after_idling(stack, tmp_path):
+    """ENRICHER_POLL_SECONDS is only the cap of the idle backoff: spans arriving after a short idle spell are
+    picked up by the next short poll."""
+    client = stack.client()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    polls = {"ENRICHER_POLL_SECONDS": "30", "ENRICHER_MIN_POLL_SECONDS": "0.5"}
+    service = Service(stack, tmp_path / "enricher.log", **polls)
+    try:
+        insert(client, make_rows(50, seed=11, base=now - timedelta(hours=1)))
+        wait_for(lambda: enriched(client) >= 50, service, timeout=120)  # the model loads first
+        expected, lags = 50, []
+        for n, idle in enumerate((1.0, 0.7, 1.2), start=12):
+            time.sleep(idle)
+            insert(client, make_rows(20, seed=n, base=now - timedelta(hours=1)))
+            expected += 20
+            put = time.monotonic()
+            wait_for(lambda e=expected: enriched(client) >= e, service, timeout=15)
+            lags.append(time.monotonic() - put)
+        assert max(lags) < 2.5, lags
+    finally:
+        service.kill()
