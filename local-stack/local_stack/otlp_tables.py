@@ -1,14 +1,12 @@
-"""OTLP JSON → rows of the collector clickhouseexporter's tables, through the S3 loader's own conversion
-(`s3_loader.otlp_rows`), so a span exported directly and one loaded from S3 cannot differ."""
+"""OTLP JSON → rows of the collector clickhouseexporter's tables, through the conversion the S3 loader uses
+too (the `otlp_rows` library), so a span exported directly and one loaded from S3 cannot differ."""
 
 from __future__ import annotations
 
-from s3_loader import otlp_rows
+import otlp_rows
+from otlp_rows import LOGS_TABLE, TRACES_TABLE
 
 from .otlp_payload import BadPayload, Signal
-
-TRACES_TABLE = "otel_traces"
-LOGS_TABLE = "otel_logs"
 
 
 def table_columns(table: str) -> tuple[str, ...]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
 from s3_loader.bookkeeping import ClickHouseBooks
 from s3_loader.documents import otlp_route, prepare
-from s3_loader.otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
 from s3_loader.settings import LoaderSettings
 
 GOLDEN = Path(__file__).parent / "golden"
