@@ -19,7 +19,8 @@ numbers, doubles as numbers or strings (``"NaN"``, ``"Infinity"``), enums as num
 saying where and what.
 
 Modules: ``columns`` (tables and column order), ``values`` (scalars, AnyValue, attribute maps, the one
-resource → scope → item walker), ``traces``, ``logs``, ``metrics`` (one row function each).
+resource → scope → item walker), ``traces``, ``logs``, ``metrics`` (one row function each), ``signals``
+(each signal's keys, item unit, tables and row function: ``SIGNALS``).
 """
 
 from __future__ import annotations
@@ -27,21 +28,28 @@ from __future__ import annotations
 from .columns import LOG_COLUMNS, LOGS_TABLE, METRIC_COLUMNS, METRIC_TABLES, TRACE_COLUMNS, TRACES_TABLE
 from .logs import log_rows
 from .metrics import metric_rows
+from .signals import LOGS, METRICS, SIGNALS, TRACES, SignalRows, table_columns
 from .traces import trace_rows
 from .values import DuplicateKeys, OTLPFormatError, any_value_str, go_float
 
 __all__ = [
+    "LOGS",
     "LOGS_TABLE",
     "LOG_COLUMNS",
+    "METRICS",
     "METRIC_COLUMNS",
     "METRIC_TABLES",
+    "SIGNALS",
+    "TRACES",
     "TRACES_TABLE",
     "TRACE_COLUMNS",
     "DuplicateKeys",
     "OTLPFormatError",
+    "SignalRows",
     "any_value_str",
     "go_float",
     "log_rows",
     "metric_rows",
+    "table_columns",
     "trace_rows",
 ]
