@@ -72,8 +72,10 @@ _METRIC_DATA_KEYS = (
 )
 
 
-def _exemplars(exemplars: Any, field: str) -> tuple[list, list, list, list, list]:
-    attrs: list[dict[str, str]] = []
+def _exemplars(
+    exemplars: Any, field: str
+) -> tuple[list[dict[str, str] | DuplicateKeys], list[int], list[float], list[str], list[str]]:
+    attrs: list[dict[str, str] | DuplicateKeys] = []
     times: list[int] = []
     values: list[float] = []
     span_ids: list[str] = []
@@ -89,7 +91,7 @@ def _exemplars(exemplars: Any, field: str) -> tuple[list, list, list, list, list
     return attrs, times, values, span_ids, trace_ids
 
 
-def _number_value(point: dict, field: str) -> float:
+def _number_value(point: dict[str, Any], field: str) -> float:
     if "asDouble" in point:
         return _double(point["asDouble"], field + ".asDouble")
     if "asInt" in point:
@@ -105,7 +107,7 @@ def _double_list(value: Any, field: str) -> list[float]:
     return [_double(v, field) for v in _list(value, field)]
 
 
-def _metric(metric: dict, scope_prefix: tuple, out: dict[str, list[list]]) -> None:
+def _metric(metric: dict[str, Any], scope_prefix: tuple[Any, ...], out: dict[str, list[list[Any]]]) -> None:
     name = _string(metric.get("name"), "name")
     prefix = (
         *scope_prefix,

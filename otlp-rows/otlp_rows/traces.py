@@ -103,7 +103,7 @@ def _span_row(
 
     ev_times: list[int] = []
     ev_names: list[str] = []
-    ev_attrs: list[dict[str, str]] = []
+    ev_attrs: list[dict[str, str] | DuplicateKeys] = []
     events = get("events")
     if events:
         for n, ev in enumerate(_list(events, "events")):
@@ -115,7 +115,7 @@ def _span_row(
     ln_traces: list[str] = []
     ln_spans: list[str] = []
     ln_states: list[str] = []
-    ln_attrs: list[dict[str, str]] = []
+    ln_attrs: list[dict[str, str] | DuplicateKeys] = []
     links = get("links")
     if links:
         for n, ln in enumerate(_list(links, "links")):

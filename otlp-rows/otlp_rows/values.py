@@ -115,7 +115,7 @@ def _double(value: Any, field: str) -> float:
         return 0.0
     t = type(value)
     if t is float:
-        return value
+        return float(value)  # the same object (value is exactly a float); tells the type checker so
     if t is int:
         return float(value)
     if t is str:
@@ -349,7 +349,7 @@ def any_value_str(value: Any, field: str = "value") -> str:
     return ""
 
 
-def _list(value: Any, field: str) -> list:
+def _list(value: Any, field: str) -> list[Any]:
     if value is None:
         return []
     if type(value) is not list:
@@ -463,7 +463,7 @@ def _service_name(attributes: Any) -> str:
     return ""
 
 
-def _obj(value: Any, field: str) -> dict:
+def _obj(value: Any, field: str) -> dict[str, Any]:
     if value is None:
         return _EMPTY
     if type(value) is not dict:
@@ -471,7 +471,7 @@ def _obj(value: Any, field: str) -> dict:
     return value
 
 
-def _document(doc: Any, top: str) -> list:
+def _document(doc: Any, top: str) -> list[Any]:
     if type(doc) is not dict:
         raise OTLPFormatError(f"document must be a JSON object, got {type(doc).__name__}")
     return _list(doc.get(top), top)
