@@ -40,7 +40,7 @@ setup:
     fi
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt "${torch_args[@]}"
     "{{py}}" -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
-        -e ./click-common -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent \
+        -e ./click-common -e ./otlp-rows -e ./local-stack -e ./s3-loader -e ./event-generator -e ./embedding-enricher -e ./agent \
         -e ./eval
     "{{py}}" -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'"
     echo "$want" > "$stamp"

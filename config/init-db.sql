@@ -446,7 +446,7 @@ ORDER BY (key, etag);
 
 -- s3-loader fast path: the loader streams a collector traces document (one JSON object, scalar attribute
 -- values only) into this Null table with its insert_deduplication_token, and the view below turns it into
--- exactly the rows the exporter writes (the same values as s3_loader/otlp_rows.py, which the loader uses
+-- exactly the rows the exporter writes (the same values as the otlp_rows library, which the loader uses
 -- for everything else: arrays, kvlists, bytes, logs). A span that fails validation aborts the insert.
 CREATE TABLE IF NOT EXISTS otel.s3_loader_otlp_traces
 (

@@ -5,6 +5,8 @@ import inside a function counts too."""
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,14 +21,16 @@ SERVICES = {
 }
 LIBRARIES = {
     "click_common": REPO / "click-common/click_common",  # any service may import it
+    "otlp_rows": REPO / "otlp-rows/otlp_rows",  # OTLP JSON → exporter rows: any service may import it
     "local_stack": REPO / "local-stack/local_stack",  # the stand-ins: tests, benchmarks and `just local` only
 }
 TOOLS = {"snkrs_eval": REPO / "eval/snkrs_eval"}  # scores the agent: may import trace_agent, is no service
 PACKAGES = SERVICES | LIBRARIES | TOOLS
 
-# Edges that exist today and are to go: local_stack borrows s3_loader's OTLP → rows conversion until that
-# becomes a library of its own (issue 13's second half). Listed so that the test says when one is gone.
-KNOWN = {("local_stack", "s3_loader")}
+# Edges that exist today and are to go (none now: the OTLP → rows conversion local_stack borrowed from
+# s3_loader became the otlp_rows library). Listed so that the test says when one is gone.
+KNOWN: set[tuple[str, str]] = set()
+SHARED = {"click_common", "otlp_rows"}  # the libraries of this repository the services share
 
 
 def imported_packages(package: Path) -> dict[str, set[str]]:
@@ -57,7 +61,7 @@ def edges() -> dict[tuple[str, str], set[str]]:
 
 
 def allowed(importer: str, imported: str) -> bool:
-    if imported == "click_common":
+    if imported in SHARED:
         return True
     if importer in TOOLS:
         return imported == "trace_agent"
@@ -106,3 +110,21 @@ def test_libraries_and_tools_import_no_service_but_the_agent_for_the_eval():
 def test_the_known_exceptions_still_exist():
     gone = KNOWN - set(edges())
     assert not gone, f"{gone} no longer exist: take them out of KNOWN so they cannot come back"
+
+
+def test_the_shared_libraries_import_no_other_package_of_the_project():
+    for library in SHARED:
+        wrong = {imported for (importer, imported) in edges() if importer == library}
+        assert not wrong, f"{library} imports {wrong}"
+
+
+def test_no_pyproject_names_a_local_package_pip_could_take_from_pypi():
+    """A local package is installed from its folder (`just setup`, the Dockerfiles), never listed by its bare
+    name as a dependency: pip would look for it on PyPI."""
+    local = {
+        tomllib.loads(p.read_text(encoding="utf-8"))["project"]["name"] for p in REPO.glob("*/pyproject.toml")
+    }
+    for pyproject in REPO.glob("*/pyproject.toml"):
+        deps = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("dependencies", [])
+        named = {re.split(r"[\s<>=!~\[;@]", d, maxsplit=1)[0] for d in deps}
+        assert not named & local, f"{pyproject.relative_to(REPO)} lists {named & local} by name"

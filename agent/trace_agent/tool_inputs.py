@@ -196,7 +196,8 @@ class RunSqlInput(ToolInput):
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema without pydantic's titles and `anyOf [X, null]` noise."""
-    return _clean(model.model_json_schema())
+    schema: dict[str, Any] = _clean(model.model_json_schema())
+    return schema
 
 
 def _clean(node: Any) -> Any:

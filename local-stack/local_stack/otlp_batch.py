@@ -20,13 +20,6 @@ from .otlp_tables import table_rows
 
 log = logging.getLogger("local_stack.otlp")
 
-# The top-level key of each signal's OTLP JSON document.
-RESOURCE_KEY = {
-    Signal.TRACES: "resourceSpans",
-    Signal.LOGS: "resourceLogs",
-    Signal.METRICS: "resourceMetrics",
-}
-
 
 @dataclass
 class Batch:
@@ -39,7 +32,7 @@ class Batch:
 
     def document(self) -> dict[str, Any]:
         """One OTLP JSON document, resources appended in arrival order (the collector merges the same way)."""
-        return {RESOURCE_KEY[self.signal]: self.resources} if self.resources else {}
+        return {self.signal.spec.rows.keys[0]: self.resources} if self.resources else {}
 
 
 @dataclass
@@ -60,7 +53,7 @@ def convert(pending: PendingBatch) -> Batch:
         except BadPayload as exc:
             log.error("otlp: dropped a %s request of %d items: %s", pending.signal.spec.name, items, exc)
             continue
-        batch.resources.extend(document.get(RESOURCE_KEY[pending.signal], []))
+        batch.resources.extend(document.get(pending.signal.spec.rows.keys[0], []))
         for table, rows in tables.items():
             if rows:
                 batch.tables.setdefault(table, []).extend(rows)

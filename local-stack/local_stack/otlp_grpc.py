@@ -17,11 +17,6 @@ from .otlp_pipeline import OtlpPipeline, Overloaded
 
 log = logging.getLogger("local_stack.otlp")
 
-_SERVICES = {
-    Signal.TRACES: "opentelemetry.proto.collector.trace.v1.TraceService",
-    Signal.LOGS: "opentelemetry.proto.collector.logs.v1.LogsService",
-    Signal.METRICS: "opentelemetry.proto.collector.metrics.v1.MetricsService",
-}
 MAX_MESSAGE = 64 << 20
 
 
@@ -46,7 +41,8 @@ def build_server(pipeline: OtlpPipeline, host: str, port: int) -> aio.Server:
             ("grpc.so_reuseport", 0),
         ]
     )
-    for signal, service in _SERVICES.items():
+    for signal in Signal:
+        service = signal.spec.grpc_service
         handler = grpc.unary_unary_rpc_method_handler(
             _export_handler(pipeline, signal),
             request_deserializer=None,  # raw bytes: decoded by the pipeline, errors reported with a reason

@@ -8,11 +8,14 @@ all zero) are taken out and counted, so the receiver can answer with OTLP partia
 from __future__ import annotations
 
 import base64
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import orjson
+import otlp_rows
 from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
@@ -24,47 +27,6 @@ from . import otlp_json
 
 class BadPayload(ValueError):
     """The request body is not a valid OTLP export request; the message says why."""
-
-
-@dataclass(frozen=True)
-class SignalSpec:
-    name: str  # traces | logs | metrics (also the S3 file prefix and the URL path)
-    request: type[Message]
-    response: type[Message]
-    partial: type[Message]
-    rejected_field: str  # rejected_spans | rejected_log_records | rejected_data_points
-    to_json: Any
-
-
-class Signal(Enum):
-    TRACES = SignalSpec(
-        "traces",
-        trace_service_pb2.ExportTraceServiceRequest,
-        trace_service_pb2.ExportTraceServiceResponse,
-        trace_service_pb2.ExportTracePartialSuccess,
-        "rejected_spans",
-        otlp_json.traces_to_json,
-    )
-    LOGS = SignalSpec(
-        "logs",
-        logs_service_pb2.ExportLogsServiceRequest,
-        logs_service_pb2.ExportLogsServiceResponse,
-        logs_service_pb2.ExportLogsPartialSuccess,
-        "rejected_log_records",
-        otlp_json.logs_to_json,
-    )
-    METRICS = SignalSpec(
-        "metrics",
-        metrics_service_pb2.ExportMetricsServiceRequest,
-        metrics_service_pb2.ExportMetricsServiceResponse,
-        metrics_service_pb2.ExportMetricsPartialSuccess,
-        "rejected_data_points",
-        otlp_json.metrics_to_json,
-    )
-
-    @property
-    def spec(self) -> SignalSpec:
-        return self.value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,19 +86,8 @@ def _list(parent: Any, *keys: str) -> list:
 
 def _hex_ids_to_base64(signal: Signal, doc: dict) -> None:
     """The proto3 JSON mapping wants bytes as base64; OTLP/JSON sends ids as hex. Rewrite them in place."""
-    resource_key, scope_key, item_key = {
-        Signal.TRACES: (("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"), ("spans",)),
-        Signal.LOGS: (
-            ("resourceLogs", "resource_logs"),
-            ("scopeLogs", "scope_logs"),
-            ("logRecords", "log_records"),
-        ),
-        Signal.METRICS: (
-            ("resourceMetrics", "resource_metrics"),
-            ("scopeMetrics", "scope_metrics"),
-            ("metrics",),
-        ),
-    }[signal]
+    # each key as OTLP/JSON writes it (lowerCamelCase) and as proto3 JSON also accepts it (the field's name)
+    resource_key, scope_key, item_key = ((key, _snake(key)) for key in signal.spec.rows.keys)
     for r, res in enumerate(_list(doc, *resource_key)):
         for s, scoped in enumerate(_list(res, *scope_key)):
             for i, item in enumerate(_list(scoped, *item_key)):
@@ -147,6 +98,10 @@ def _hex_ids_to_base64(signal: Signal, doc: dict) -> None:
                 _fix_ids(item, where)
                 for k, link in enumerate(_list(item, "links")):
                     _fix_ids(link, f"{where}.links[{k}]")
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), key)
 
 
 def _fix_exemplar_ids(metric: Any, where: str) -> None:
@@ -218,11 +173,15 @@ def _point_problem(point) -> str:
 
 def screen(signal: Signal, request: Message) -> Screened:
     """Remove, in place, the items no exporter could store; count what is left and what went."""
-    if signal is Signal.TRACES:
-        return _screen_items(request.resource_spans, "scope_spans", "spans", _span_problem)
-    if signal is Signal.LOGS:
-        return _screen_items(request.resource_logs, "scope_logs", "log_records", _log_problem)
-    return _screen_metrics(request)
+    return signal.spec.screen(request)
+
+
+def _screen_traces(request: Any) -> Screened:
+    return _screen_items(request.resource_spans, "scope_spans", "spans", _span_problem)
+
+
+def _screen_logs(request: Any) -> Screened:
+    return _screen_items(request.resource_logs, "scope_logs", "log_records", _log_problem)
 
 
 def _screen(items, problem_of, screened: Screened) -> Screened:
@@ -270,9 +229,66 @@ def response(signal: Signal, screened: Screened) -> Message:
     if screened.rejected:
         partial = resp.partial_success
         setattr(partial, signal.spec.rejected_field, screened.rejected)
-        partial.error_message = f"{screened.rejected} {_unit(signal)} rejected: {screened.reason}"
+        partial.error_message = f"{screened.rejected} {signal.spec.rows.unit} rejected: {screened.reason}"
     return resp
 
 
-def _unit(signal: Signal) -> str:
-    return {Signal.TRACES: "spans", Signal.LOGS: "log records", Signal.METRICS: "data points"}[signal]
+# ---------------------------------------------------------------------------------------------
+# the signals (last: their specs name the functions above)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """Everything the collector stand-in knows of a signal, in one place (the conversion's part, keys, unit,
+    tables and row function, is the otlp_rows library's `SignalRows`)."""
+
+    name: str  # traces | logs | metrics (also the S3 file prefix and the URL path)
+    request: type[Message]
+    response: type[Message]
+    partial: type[Message]
+    rejected_field: str  # rejected_spans | rejected_log_records | rejected_data_points
+    to_json: Any
+    grpc_service: str  # the OTLP/gRPC service whose Export method receives it
+    screen: Callable[[Any], Screened]  # takes out, in place, the items no exporter could store
+    rows: otlp_rows.SignalRows
+
+
+class Signal(Enum):
+    TRACES = SignalSpec(
+        "traces",
+        trace_service_pb2.ExportTraceServiceRequest,
+        trace_service_pb2.ExportTraceServiceResponse,
+        trace_service_pb2.ExportTracePartialSuccess,
+        "rejected_spans",
+        otlp_json.traces_to_json,
+        "opentelemetry.proto.collector.trace.v1.TraceService",
+        _screen_traces,
+        otlp_rows.TRACES,
+    )
+    LOGS = SignalSpec(
+        "logs",
+        logs_service_pb2.ExportLogsServiceRequest,
+        logs_service_pb2.ExportLogsServiceResponse,
+        logs_service_pb2.ExportLogsPartialSuccess,
+        "rejected_log_records",
+        otlp_json.logs_to_json,
+        "opentelemetry.proto.collector.logs.v1.LogsService",
+        _screen_logs,
+        otlp_rows.LOGS,
+    )
+    METRICS = SignalSpec(
+        "metrics",
+        metrics_service_pb2.ExportMetricsServiceRequest,
+        metrics_service_pb2.ExportMetricsServiceResponse,
+        metrics_service_pb2.ExportMetricsPartialSuccess,
+        "rejected_data_points",
+        otlp_json.metrics_to_json,
+        "opentelemetry.proto.collector.metrics.v1.MetricsService",
+        _screen_metrics,
+        otlp_rows.METRICS,
+    )
+
+    @property
+    def spec(self) -> SignalSpec:
+        return self.value

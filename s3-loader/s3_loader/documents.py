@@ -16,15 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-
-from .otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, DuplicateKeys, OTLPFormatError, log_rows, trace_rows
+from otlp_rows import (
+    LOG_COLUMNS,
+    LOGS_TABLE,
+    TRACE_COLUMNS,
+    TRACES_TABLE,
+    DuplicateKeys,
+    OTLPFormatError,
+    log_rows,
+    trace_rows,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 
 # kind → (table name, insert columns)
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "traces": ("otel_traces", TRACE_COLUMNS),
-    "logs": ("otel_logs", LOG_COLUMNS),
+    "traces": (TRACES_TABLE, TRACE_COLUMNS),
+    "logs": (LOGS_TABLE, LOG_COLUMNS),
 }
 _TOP_KEYS = {"resourceSpans": "traces", "resourceLogs": "logs", "resourceMetrics": "metrics"}
 

@@ -168,6 +168,11 @@ def test_python_dockerfiles(service, compose):
     # The shared library comes from this repository (it is on no package index).
     assert "COPY click-common /src/click-common" in text
     assert "pip install --no-cache-dir --no-deps /src/click-common" in text
+    # So does the OTLP JSON → rows library, for a service that uses it; .dockerignore lets it in.
+    if any("otlp_rows" in f.read_text() for f in (REPO / package_dir / module).rglob("*.py")):
+        assert "COPY otlp-rows /src/otlp-rows" in text
+        assert "pip install --no-cache-dir --no-deps /src/otlp-rows" in text
+        assert "!otlp-rows/otlp_rows" in (REPO / ".dockerignore").read_text().split()
     deps = tomllib.loads((REPO / package_dir / "pyproject.toml").read_text())["project"]["dependencies"]
     if any(d.startswith("torch") for d in deps):
         torch_pin = re.search(r"^torch==(\S+)", (REPO / "constraints.txt").read_text(), re.M).group(1)

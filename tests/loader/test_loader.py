@@ -7,9 +7,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
 from s3_loader.bookkeeping import ClickHouseBooks
 from s3_loader.documents import otlp_route, prepare
-from s3_loader.otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
 from s3_loader.settings import LoaderSettings
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -252,4 +252,63 @@ def test_clickhouse_conversion_equals_otlp_rows(stack, run_loader, unique_key):
     loaded = table_rows(stack, "otel.otel_traces", TRACE_COLUMNS, "Timestamp")
     direct = table_rows(stack, "default.otel_traces", TRACE_COLUMNS, "Timestamp")
     assert len(loaded) == 3
+    assert_rows_equal(loaded, direct)
+
+
+_NOT_SCALAR = ("arrayValue", "kvlistValue", "bytesValue")
+
+
+def _scalars_only(value, suffix: str):
+    """A copy of an OTLP JSON document without attributes the SQL fast path does not take; spans renamed."""
+    if isinstance(value, list):
+        return [_scalars_only(v, suffix) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        if key == "attributes" and isinstance(v, list):
+            v = [
+                kv
+                for kv in v
+                if not any(k in (kv.get("value") or {}) for k in _NOT_SCALAR)
+                and str((kv.get("value") or {}).get("doubleValue")).lstrip("-") not in ("NaN", "Infinity")
+            ]
+        out[key] = _scalars_only(v, suffix)
+    if "spanId" in value and "startTimeUnixNano" in value and isinstance(value.get("name", ""), str):
+        out["name"] = value.get("name", "") + suffix
+    return out
+
+
+def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_loader, unique_key):
+    """Each span of the conformance edge cases (tests/collector/edge_payloads) as its own document: those the
+    SQL fast path takes ("otlp" route, init-db.sql's view) and those otlp_rows converts ("rows") must give
+    exactly the rows otlp_rows builds, so keeping the fast path cannot change a value."""
+    from tests.collector import edge_payloads
+
+    documents = [
+        {"resourceSpans": [{**rs, "scopeSpans": [{**ss, "spans": [span]}]}]}
+        for rs in edge_payloads.traces()["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    ]
+    # and each again without the values only otlp_rows converts (arrays, kvlists, bytes, NaN), so that every
+    # edge case also goes through the fast path; renamed so that both rows of a span sort apart
+    documents += [_scalars_only(d, " (scalars)") for d in documents]
+    s3, routes = stack.s3(), []
+    for document in documents:
+        key, body = unique_key("traces.json"), orjson.dumps(document)
+        routes.append("otlp" if otlp_route(key, body) else "rows")
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=body)
+    assert "otlp" in routes and "rows" in routes, routes
+    done = run_loader("--once", **FAST)
+    assert done.returncode == 0, done.stderr
+    assert routes.count("otlp") >= len(documents) // 2, routes  # every scalar variant takes the fast path
+
+    client = stack.client()
+    for document in documents:
+        client.insert("default.otel_traces", trace_rows(document), column_names=list(TRACE_COLUMNS))
+    order = "TraceId, SpanId, Timestamp, SpanName"
+    loaded = table_rows(stack, "otel.otel_traces", TRACE_COLUMNS, order)
+    direct = table_rows(stack, "default.otel_traces", TRACE_COLUMNS, order)
+    assert len(loaded) == len(documents)
     assert_rows_equal(loaded, direct)

@@ -1,4 +1,4 @@
-"""Unit tests of s3_loader.otlp_rows: golden OTLP JSON → the exporter's rows, column by column."""
+"""Unit tests of otlp_rows: golden OTLP JSON → the exporter's rows, column by column."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from s3_loader.documents import encode_trace_rows
-from s3_loader.otlp_rows import (
+from otlp_rows import (
     LOG_COLUMNS,
     METRIC_COLUMNS,
     TRACE_COLUMNS,
@@ -20,6 +19,7 @@ from s3_loader.otlp_rows import (
     metric_rows,
     trace_rows,
 )
+from s3_loader.documents import encode_trace_rows
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -15,6 +15,7 @@ import urllib.request
 
 import grpc
 import orjson
+import otlp_rows
 import pytest
 from google.rpc import status_pb2
 from local_stack.engine import Engine
@@ -31,7 +32,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
-from s3_loader import otlp_rows
 
 from .otlp_samples import logs_request, metrics_request, traces_request
 
