@@ -32,7 +32,7 @@ from trace_agent.db import Database  # noqa: E402
 from trace_agent.embedding import embed  # noqa: E402
 from trace_agent.settings import Settings  # noqa: E402
 from trace_agent.timewindow import utcnow  # noqa: E402
-from trace_agent.tools import ToolContext, execute  # noqa: E402
+from trace_agent.tools import TOOLS, ToolContext, execute  # noqa: E402
 
 from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
 
@@ -150,6 +150,41 @@ def quantile(values: list[float], level: float) -> float:
     return ordered[min(len(ordered) - 1, round(level * (len(ordered) - 1)))]
 
 
+def prepare(stack, spans: int, enriched: int) -> list[tuple[str, dict]]:
+    """Generate the benchmark's data in `stack`, and one call of every registered tool on it (a tool without a
+    call here fails the run: every tool is measured)."""
+    writer = stack.client()
+    generate(writer, spans, enriched)
+    sample = writer.query(
+        "SELECT TraceId FROM default.otel_traces WHERE StatusCode = 'Error' AND ParentSpanId = '' "
+        "ORDER BY Timestamp DESC LIMIT 1"
+    ).result_rows[0][0]
+    trace_id, span_id = writer.query(
+        "SELECT TraceId, SpanId FROM otel.otel_traces_enriched WHERE StatusCode = 'Error' "
+        "ORDER BY TraceId, SpanId LIMIT 1"
+    ).result_rows[0]
+    writer.close()
+    calls = [
+        ("describe_schema", {}),
+        ("list_services", {}),
+        ("find_slow_spans", {"span_name": "checkout", "limit": 20}),
+        ("error_summary", {}),
+        ("get_trace_tree", {"trace_id": sample}),
+        ("semantic_search", {"query": "payment card declined at checkout", "limit": 10}),
+        ("similar_spans", {"trace_id": trace_id, "span_id": span_id, "limit": 10}),
+        ("critical_path", {"trace_id": sample}),
+        ("log_patterns", {"window": "30m"}),
+        ("log_summary", {"min_severity": "INFO"}),
+        ("attribute_breakdown", {"attribute": "service.name"}),
+        ("compare_windows", {"window": "30m"}),
+        ("run_sql", {"sql": "SELECT ServiceName, count() FROM default.otel_traces GROUP BY ServiceName"}),
+    ]
+    missing = set(TOOLS) - {name for name, _ in calls}
+    if missing:
+        raise SystemExit(f"no benchmark call for the tool(s) {', '.join(sorted(missing))}")
+    return calls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
@@ -160,17 +195,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
         stack = start_local_stack(Path(tmp) / "data")
         try:
-            writer = stack.client()
-            generate(writer, args.spans, args.enriched)
-            sample = writer.query(
-                "SELECT TraceId FROM default.otel_traces WHERE StatusCode = 'Error' AND ParentSpanId = '' "
-                "ORDER BY Timestamp DESC LIMIT 1"
-            ).result_rows[0][0]
-            enriched_span = writer.query(
-                "SELECT TraceId, SpanId FROM otel.otel_traces_enriched WHERE StatusCode = 'Error' "
-                "ORDER BY TraceId, SpanId LIMIT 1"
-            ).result_rows[0]
-            writer.close()
+            calls = prepare(stack, args.spans, args.enriched)
 
             settings = Settings(
                 _env_file=None, clickhouse_host=stack.host, clickhouse_port=stack.clickhouse_port,
@@ -181,22 +206,6 @@ def main() -> int:
             # bare SQL, so both sides see the same engine caches (the query condition cache is keyed on them).
             frozen = utcnow()
             ctx = ToolContext(db, settings, now=lambda: frozen)
-            calls = [
-                ("describe_schema", {}),
-                ("list_services", {}),
-                ("find_slow_spans", {"span_name": "checkout", "limit": 20}),
-                ("error_summary", {}),
-                ("get_trace_tree", {"trace_id": sample}),
-                ("semantic_search", {"query": "payment card declined at checkout", "limit": 10}),
-                ("similar_spans", {"trace_id": enriched_span[0], "span_id": enriched_span[1], "limit": 10}),
-                ("critical_path", {"trace_id": sample}),
-                ("log_patterns", {"window": "30m"}),
-                ("compare_windows", {"window": "30m"}),
-                (
-                    "run_sql",
-                    {"sql": "SELECT ServiceName, count() FROM default.otel_traces GROUP BY ServiceName"},
-                ),
-            ]
             rows = []
             for name, tool_input in calls:
                 with Recorder(db) as recorder:

@@ -42,9 +42,9 @@ from mcp import Client  # noqa: E402
 from trace_agent.db import Database  # noqa: E402
 from trace_agent.results import model_text  # noqa: E402
 from trace_agent.settings import Settings  # noqa: E402
-from trace_agent.tools import TOOLS, ToolContext, execute  # noqa: E402
+from trace_agent.tools import ToolContext, execute  # noqa: E402
 
-from benchmarks.agent_tools import generate, quantile  # noqa: E402
+from benchmarks.agent_tools import prepare, quantile  # noqa: E402
 from tests.conftest import free_port, start_local_stack, stop_local_stack  # noqa: E402
 
 
@@ -169,17 +169,7 @@ def main() -> int:
         stack = start_local_stack(Path(tmp) / "data")
         server = None
         try:
-            writer = stack.client()
-            generate(writer, args.spans, args.enriched)
-            sample = writer.query(
-                "SELECT TraceId FROM default.otel_traces WHERE StatusCode = 'Error' AND ParentSpanId = '' "
-                "ORDER BY Timestamp DESC LIMIT 1"
-            ).result_rows[0][0]
-            enriched_span = writer.query(
-                "SELECT TraceId, SpanId FROM otel.otel_traces_enriched WHERE StatusCode = 'Error' "
-                "ORDER BY TraceId, SpanId LIMIT 1"
-            ).result_rows[0]
-            writer.close()
+            calls = prepare(stack, args.spans, args.enriched)
 
             port = free_port()
             server = start_server(stack, port, tmp)
@@ -189,27 +179,6 @@ def main() -> int:
             )  # fmt: skip
             db = Database(settings)
             ctx = ToolContext(db, settings)
-            calls = [
-                ("describe_schema", {}),
-                ("list_services", {}),
-                ("find_slow_spans", {"span_name": "checkout", "limit": 20}),
-                ("error_summary", {}),
-                ("get_trace_tree", {"trace_id": sample}),
-                ("semantic_search", {"query": "payment card declined at checkout", "limit": 10}),
-                ("similar_spans", {"trace_id": enriched_span[0], "span_id": enriched_span[1], "limit": 10}),
-                ("critical_path", {"trace_id": sample}),
-                ("log_patterns", {"window": "30m"}),
-                ("compare_windows", {"window": "30m"}),
-                ("log_summary", {"min_severity": "INFO"}),
-                ("attribute_breakdown", {"attribute": "service.name"}),
-                (
-                    "run_sql",
-                    {"sql": "SELECT ServiceName, count() FROM default.otel_traces GROUP BY ServiceName"},
-                ),
-            ]
-            missing = set(TOOLS) - {name for name, _ in calls}
-            if missing:
-                raise SystemExit(f"no benchmark call for the tool(s) {', '.join(sorted(missing))}")
             rows = anyio.run(measure, f"http://127.0.0.1:{port}/mcp", ctx, calls, args.runs)
             db.close()
         finally:
