@@ -122,4 +122,5 @@ def idle_poll_delay(idle_passes: int, shortest: float, longest: float) -> float:
     work (idle_passes 0 or 1), doubled per further idle pass, never more than `longest`. Work arriving while
     the loop is busy is picked up within `shortest`; a loop idle for long polls only every `longest`."""
     shortest = min(shortest, longest)
-    return min(longest, shortest * 2 ** min(max(0, idle_passes - 1), 60))
+    doublings: int = min(max(0, idle_passes - 1), 60)
+    return min(longest, shortest * 2.0**doublings)
