@@ -28,10 +28,7 @@ def list_services(
     table: str, window: Window, service: str | None, sort_by: str, limit: int, exclude: str | None = None
 ) -> Query:
     where, params = window_filter(window)
-    where = _span_filters(where, params, None, None, exclude)
-    if service:
-        where += f" AND {_contains('ServiceName', 'service')}"
-        params["service"] = service
+    where = _span_filters(where, params, service, None, exclude)
     sql = f"""
 SELECT service, spans, errors, round(errors / spans, 4) AS error_rate,
        round(q[1] / 1e6, 2) AS p50_ms, round(q[2] / 1e6, 2) AS p95_ms, round(q[3] / 1e6, 2) AS p99_ms
@@ -60,13 +57,10 @@ def find_slow_spans(
     exclude: str | None = None,
 ) -> Query:
     where, params = window_filter(window)
-    where = _span_filters(where, params, None, None, exclude)
+    where = _span_filters(where, params, service, None, exclude)
     if match:
         where += f" AND ({_contains('ServiceName', 'match')} OR {_contains('SpanName', 'match')})"
         params["match"] = match
-    if service:
-        where += f" AND {_contains('ServiceName', 'service')}"
-        params["service"] = service
     if span_name:
         where += f" AND {_contains('SpanName', 'span_name')}"
         params["span_name"] = span_name
@@ -90,11 +84,8 @@ def error_summary(
     table: str, window: Window, service: str | None, examples: int, limit: int, exclude: str | None = None
 ) -> Query:
     where, params = window_filter(window)
-    where = _span_filters(where, params, None, None, exclude)
+    where = _span_filters(where, params, service, None, exclude)
     where += " AND StatusCode = 'Error'"
-    if service:
-        where += f" AND {_contains('ServiceName', 'service')}"
-        params["service"] = service
     sql = f"""
 SELECT ServiceName AS service, substring(StatusMessage, 1, 200) AS status_message, count() AS errors,
        groupUniqArray({int(examples)})(TraceId) AS example_trace_ids, max(Timestamp) AS last_seen,
@@ -126,12 +117,9 @@ def log_summary(
     exclude: str | None = None,
 ) -> Query:
     where, params = window_filter(window)
-    where = _span_filters(where, params, None, None, exclude)
+    where = _span_filters(where, params, service, None, exclude)
     where += " AND SeverityNumber >= {min_severity:UInt8}"
     params["min_severity"] = int(min_severity)
-    if service:
-        where += f" AND {_contains('ServiceName', 'service')}"
-        params["service"] = service
     if match:
         where += f" AND {_contains('Body', 'match')}"
         params["match"] = match
@@ -159,11 +147,8 @@ def attribute_breakdown(
 ) -> Query:
     """Spans grouped by one attribute (resource attributes first, then span attributes)."""
     where, params = window_filter(window)
-    where = _span_filters(where, params, None, None, exclude)
+    where = _span_filters(where, params, service, None, exclude)
     params["attribute"] = attribute
-    if service:
-        where += f" AND {_contains('ServiceName', 'service')}"
-        params["service"] = service
     if span_name:
         where += f" AND {_contains('SpanName', 'span_name')}"
         params["span_name"] = span_name
@@ -341,10 +326,7 @@ def compare_windows(
     base_where, base_params = window_filter(baseline, "base_")
     params.update(base_params)
     where = f"(({cur_where}) OR ({base_where}))"
-    if service:
-        where += f" AND {_contains('ServiceName', 'service')}"
-        params["service"] = service
-    where = _span_filters(where, params, None, None, exclude)
+    where = _span_filters(where, params, service, None, exclude)
     sql = f"""
 WITH ({cur_where}) AS in_cur, ({base_where}) AS in_base
 SELECT ServiceName AS service,
