@@ -242,7 +242,7 @@ class Store:
             [s.fields.status_message for s in spans],
             [s.fields.duration_ns for s in spans],
             list(texts),
-            [v.tolist() for v in vectors],
+            _as_lists(vectors),
             [model_name] * len(spans),
             [s.inserted_us for s in spans],
         ]
@@ -296,6 +296,19 @@ class Store:
             spans_per_second=last_minute / 60,
             last_batch_age=(now_us - last) / 1e6 if spans else None,
         )
+
+
+def _as_lists(vectors: Sequence[np.ndarray]) -> list[list[float]]:
+    """The vectors as the client wants them, each distinct array converted once: spans that share a text
+    share its array (the embedder hands out one per text), and `tolist` was most of the write's time."""
+    converted: dict[int, list[float]] = {}
+    out = []
+    for vector in vectors:
+        as_list = converted.get(id(vector))
+        if as_list is None:
+            as_list = converted[id(vector)] = vector.tolist()
+        out.append(as_list)
+    return out
 
 
 def now_us() -> int:
