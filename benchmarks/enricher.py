@@ -1,6 +1,6 @@
 """The embedding enricher against the raw MiniLM model, on real generator spans, in the same run.
-Floors (issue 5): enricher spans/s ≥ 10× the raw model's texts/s on the distinct texts of generator data, and
-≥ 0.8× the raw model when every span has a text of its own.
+Floors (issue 17, raised from issue 5): enricher spans/s ≥ 20× the raw model's texts/s on the distinct texts
+of generator data, and ≥ 0.95× the raw model when every span has a text of its own.
 
 - spans: `snkrs_generator.run` (compressed drop cycles) with an injected span exporter that encodes each
   export batch to OTLP protobuf (the SDK's own encoder), turns it into the collector's OTLP JSON
@@ -194,7 +194,7 @@ def main() -> int:
                 f"raw model {raw:.1f} texts/s (before {raw_before:.1f}, after {raw_after:.1f}); "
                 f"enricher {spans_per_s:.0f} spans/s; "
                 f"cache hit rate {stats.cache_hits / stats.distinct:.1%} of distinct texts per batch, "
-                f"{stats.reuse_rate:.2%} of spans needed no model run; ratio {ratio:.1f}x (floor 10x)",
+                f"{stats.reuse_rate:.2%} of spans needed no model run; ratio {ratio:.1f}x (floor 20x)",
                 flush=True,
             )
 
@@ -241,7 +241,7 @@ def main() -> int:
             print(
                 f"all distinct: {per_round * args.rounds} spans; median of the paired rounds: raw model "
                 f"{raw_distinct:.1f} texts/s, enricher {distinct_spans_per_s:.1f} spans/s, ratio "
-                f"{distinct_ratio:.2f}x (floor 0.8x)",
+                f"{distinct_ratio:.2f}x (floor 0.95x)",
                 flush=True,
             )
             hit_rate = stats.cache_hits / stats.distinct
