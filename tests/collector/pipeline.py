@@ -17,16 +17,9 @@ import orjson
 import pytest
 
 from tests.conftest import StackHandle
+from tests.support.generator_env import COMPRESSED_DROP
 
 REPO = Path(__file__).resolve().parents[2]
-# One compressed drop cycle with few shoppers (the e2e test's): every phase and failure mode, ~10k spans.
-GENERATOR_ENV = {
-    "GENERATOR_TIME_SCALE": "20",
-    "GENERATOR_PRE_DROP__WORKERS": "3",
-    "GENERATOR_DROP_LIVE__WORKERS": "20",
-    "GENERATOR_POST_DROP__WORKERS": "4",
-    "GENERATOR_INVENTORY_UNITS": "15",
-}
 SIGNAL_TABLES = {"traces": "otel_traces", "logs": "otel_logs"}
 METRIC_TABLES = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
 
@@ -77,7 +70,7 @@ def settled_count(
 def run_generator(stack: StackHandle, otlp_http_url: str, log_dir: Path, seed: int = 11) -> int:
     """One compressed drop cycle into `otlp_http_url`; returns the spans the generator says it exported."""
     log = log_dir / "generator.log"
-    env = stack.env(**GENERATOR_ENV, OTEL_EXPORTER_OTLP_ENDPOINT=otlp_http_url)
+    env = stack.env(**COMPRESSED_DROP, OTEL_EXPORTER_OTLP_ENDPOINT=otlp_http_url)
     with open(log, "ab") as out:
         code = subprocess.run(
             [sys.executable, "-m", "snkrs_generator", "--once", "--seed", str(seed)],

@@ -19,19 +19,12 @@ import pytest
 
 from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
 from tests.failure_modes import FAILURE_MODES
+from tests.support.generator_env import COMPRESSED_DROP
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 
-# One compressed drop cycle with few shoppers: every phase and failure mode, about 10k spans.
-GENERATOR_ENV = {
-    "GENERATOR_TIME_SCALE": "20",
-    "GENERATOR_PRE_DROP__WORKERS": "3",
-    "GENERATOR_DROP_LIVE__WORKERS": "20",
-    "GENERATOR_POST_DROP__WORKERS": "4",
-    "GENERATOR_INVENTORY_UNITS": "15",  # sells out early with 20 shoppers, so later ones meet 409s
-}
 SERVICE_ENV = {
     "LOADER_POLL_INTERVAL": "0.5",
     "LOADER_BATCH_FILES": "4",
@@ -179,7 +172,7 @@ def ask_agent(stack, question: str) -> dict[str, Any]:
 
 def test_the_pipeline_loses_and_duplicates_nothing(stack, tmp_path: Path) -> None:
     started = time.monotonic()
-    env = stack.env(**SERVICE_ENV, **GENERATOR_ENV)
+    env = stack.env(**SERVICE_ENV, **COMPRESSED_DROP)
     loader = Service("s3_loader", env, tmp_path).start()
     enricher = Service("enricher", env, tmp_path).start()
     services = [loader, enricher]

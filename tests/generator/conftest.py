@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,32 +130,34 @@ def decode(sink: OtlpSink) -> tuple[list[Span], list[LogRecord], dict[str, list]
     return spans, logs, metrics
 
 
-@pytest.fixture(scope="session")
-def drop_cycle() -> Iterator[Cycle]:
-    with OtlpSink(keep_raw=True) as sink:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-        env.update(
-            OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
-            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-            PYTHONUNBUFFERED="1",
-            GENERATOR_METRIC_INTERVAL_S="20",  # every 2 s at time-scale 10
-        )
+def run_generator(
+    args: list[str], env: dict[str, str], *, keep_raw: bool = False, cwd: Path = REPO, timeout: float = 300
+) -> Cycle:
+    """`python -m snkrs_generator --once ARGS` exporting OTLP/HTTP to a sink in this process, with only
+    `env`'s generator and OTel settings (none of the caller's), decoded."""
+    with OtlpSink(keep_raw=keep_raw) as sink:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
+        clean.update(env, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint)
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "snkrs_generator",
-                "--once",
-                "--seed",
-                str(SEED),
-                "--time-scale",
-                str(TIME_SCALE),
-            ],
-            env=env,
-            cwd=REPO / "tests",
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+            [sys.executable, "-m", "snkrs_generator", "--once", *args],
+            env=clean, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
         spans, logs, metrics = decode(sink)
-        yield Cycle(proc.returncode, proc.stdout + proc.stderr, spans, logs, metrics, list(sink.received.raw))
+        return Cycle(
+            proc.returncode, proc.stdout + proc.stderr, spans, logs, metrics, list(sink.received.raw)
+        )
+
+
+@pytest.fixture(scope="session")
+def drop_cycle() -> Cycle:
+    return run_generator(
+        ["--seed", str(SEED), "--time-scale", str(TIME_SCALE)],
+        {
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "PYTHONUNBUFFERED": "1",
+            "GENERATOR_METRIC_INTERVAL_S": "20",  # every 2 s at time-scale 10
+        },
+        keep_raw=True,
+        cwd=REPO / "tests",
+        timeout=180,
+    )

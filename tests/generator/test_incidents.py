@@ -4,7 +4,6 @@ simulated clock, every new kind's signature in traces and logs, and no label any
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -13,16 +12,9 @@ from pathlib import Path
 import pytest
 from snkrs_generator.incidents import INJECTION_TEXT, KINDS, parse_plan, random_plan
 
-from tests.generator.conftest import decode
-from tests.support.otlp_sink import OtlpSink
+from tests.generator.conftest import REPO, run_generator
+from tests.support.generator_env import FEW_SHOPPERS
 
-REPO = Path(__file__).resolve().parents[2]
-SMALL = {
-    "GENERATOR_PRE_DROP__WORKERS": "3",
-    "GENERATOR_DROP_LIVE__WORKERS": "12",
-    "GENERATOR_POST_DROP__WORKERS": "4",
-    "GENERATOR_SIM_START_NS": "1780000000000000000",
-}
 NEW_KINDS = (
     "bad_deploy@20-60,slow_db_replica@10-70,payment_region_outage@30-80,retry_storm@10-40,"
     "consumer_lag@20-80,push_tls_failure@20-150,injection"
@@ -31,26 +23,10 @@ NEW_KINDS = (
 
 def generate(tmp_path: Path, plan: str, seed: int = 5):
     labels = tmp_path / f"labels-{seed}-{abs(hash(plan))}.json"
-    with OtlpSink() as sink:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-        env.update(SMALL, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint)
-        args = [
-            "--once",
-            "--seed",
-            str(seed),
-            "--simulated-clock",
-            "--incidents",
-            plan,
-            "--labels",
-            str(labels),
-        ]
-        proc = subprocess.run(
-            [sys.executable, "-m", "snkrs_generator", *args],
-            env=env, capture_output=True, text=True, timeout=300, cwd=REPO,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        spans, logs, metrics = decode(sink)
-    return json.loads(labels.read_text()), spans, logs, metrics
+    args = ["--seed", str(seed), "--simulated-clock", "--incidents", plan, "--labels", str(labels)]
+    run = run_generator(args, FEW_SHOPPERS)
+    assert run.returncode == 0, run.output[-3000:]
+    return json.loads(labels.read_text()), run.spans, run.logs, run.metrics
 
 
 def test_plan_syntax_and_errors():

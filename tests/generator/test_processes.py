@@ -3,10 +3,7 @@ merged report whose counts are what the collector received."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from snkrs_generator.accounting import CountsSnapshot
@@ -14,36 +11,24 @@ from snkrs_generator.drop import Phase
 from snkrs_generator.processes import merge
 from snkrs_generator.simulation import PhaseReport, RunReport, share
 
-from tests.generator.conftest import decode
-from tests.support.otlp_sink import OtlpSink
+from tests.generator.conftest import run_generator
+from tests.support.generator_env import FEW_SHOPPERS
 
-REPO = Path(__file__).resolve().parents[2]
 SMALL = {
-    "GENERATOR_PRE_DROP__WORKERS": "3",
-    "GENERATOR_DROP_LIVE__WORKERS": "12",
-    "GENERATOR_POST_DROP__WORKERS": "4",
+    **FEW_SHOPPERS,
     "GENERATOR_PRE_DROP__DURATION_S": "20",
     "GENERATOR_DROP_LIVE__DURATION_S": "30",
     "GENERATOR_POST_DROP__DURATION_S": "20",
-    "GENERATOR_SIM_START_NS": "1780000000000000000",
 }
 
 
 def generate(tmp_path: Path, processes: int, seed: int = 5):
     labels = tmp_path / f"labels-{processes}-{seed}.json"
-    with OtlpSink() as sink:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-        env.update(SMALL, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint)
-        args = ["--once", "--seed", str(seed), "--simulated-clock", "--processes", str(processes)]
-        args += ["--labels", str(labels)]
-        proc = subprocess.run(
-            [sys.executable, "-m", "snkrs_generator", *args],
-            env=env, capture_output=True, text=True, timeout=300, cwd=REPO,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        spans, _logs, _metrics = decode(sink)
+    args = ["--seed", str(seed), "--simulated-clock", "--processes", str(processes), "--labels", str(labels)]
+    run = run_generator(args, SMALL)
+    assert run.returncode == 0, run.output[-3000:]
     assert labels.exists()
-    return proc.stdout + proc.stderr, spans
+    return run.output, run.spans
 
 
 def test_shares_add_up():
