@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from local_stack import otelcol_build  # noqa: E402
+from local_stack.real_collector import build as otelcol_build  # noqa: E402
 
 from tests.collector.otelcol import RealCollector  # noqa: E402
 from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402

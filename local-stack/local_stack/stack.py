@@ -10,12 +10,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .clickhouse_http import ClickHouseHTTP
-from .engine import Engine
-from .otlp_receiver import OtlpOptions, OtlpReceiver
+from .clickhouse.engine import Engine
+from .clickhouse.server import ClickHouseHTTP
+from .clickhouse.users import load_users
+from .collector.receiver import OtlpOptions, OtlpReceiver
 from .paths import INIT_SQL, USERS_XML
-from .s3_server import S3Server
-from .users import load_users
+from .s3.server import S3Server
 
 log = logging.getLogger("local_stack")
 

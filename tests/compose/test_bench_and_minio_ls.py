@@ -1,4 +1,5 @@
-"""`just bench` and `just minio-ls` (local_stack.bench, local_stack.minio_ls) as processes on a stack."""
+"""`just bench` and `just minio-ls` (local_stack.tools.bench, local_stack.tools.minio_ls) as processes on a
+stack."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from local_stack.bench import SpanGap, TableStats, format_report, pick_time_column
-from local_stack.minio_ls import S3Object, format_listing, signal_of
+from local_stack.tools.bench import SpanGap, TableStats, format_report, pick_time_column
+from local_stack.tools.minio_ls import S3Object, format_listing, signal_of
 
 from ..conftest import free_port
 from .spans import SPAN_COLUMNS, drop_spans
@@ -48,7 +49,7 @@ def test_bench_reports_counts_rates_and_the_gap_between_direct_and_loaded_spans(
     client.insert("default.otel_traces", settled + recent, column_names=SPAN_COLUMNS)
     client.insert("otel.otel_traces", settled[:-3], column_names=SPAN_COLUMNS)  # three settled spans lost
 
-    result = run("local_stack.bench", stack.env())
+    result = run("local_stack.tools.bench", stack.env())
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert re.search(r"^default\.otel_traces\s+90\s+0\.5\s+Timestamp$", out, re.M), out
@@ -60,13 +61,13 @@ def test_bench_reports_counts_rates_and_the_gap_between_direct_and_loaded_spans(
 
     client.insert("otel.otel_traces", settled[-3:], column_names=SPAN_COLUMNS)
     client.close()
-    out = run("local_stack.bench", stack.env()).stdout
+    out = run("local_stack.tools.bench", stack.env()).stdout
     assert "direct=60 loaded=60 missing=0" in out and "OK:" in out
 
 
 def test_bench_without_a_stack_says_so_in_one_line():
     env = {"CLICKHOUSE_HOST": "127.0.0.1", "CLICKHOUSE_PORT": str(free_port()), "PATH": "/usr/bin:/bin"}
-    result = run("local_stack.bench", env)
+    result = run("local_stack.tools.bench", env)
     assert result.returncode == 1
     assert result.stderr.startswith("bench: cannot reach ClickHouse at 127.0.0.1:")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -105,7 +106,7 @@ def test_minio_ls_lists_the_bucket_of_a_running_stack(stack):
         s3.put_object(Bucket=stack.bucket, Key=f"{partition}/logs_{i:09d}.json", Body=b'{"resourceLogs":[]}')
     s3.put_object(Bucket=stack.bucket, Key="elsewhere/metrics_000000001.json", Body=b"{}")
 
-    result = run("local_stack.minio_ls", stack.env(), "--limit", "2")
+    result = run("local_stack.tools.minio_ls", stack.env(), "--limit", "2")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"s3://{stack.bucket}/otel at {stack.s3_url}" in out
@@ -113,5 +114,5 @@ def test_minio_ls_lists_the_bucket_of_a_running_stack(stack):
     assert re.search(r"^traces\s+3\s", out, re.M) and re.search(r"^logs\s+2\s", out, re.M)
     assert "metrics" not in out
 
-    everything = run("local_stack.minio_ls", stack.env(), "").stdout
+    everything = run("local_stack.tools.minio_ls", stack.env(), "").stdout
     assert "newest 6 of 6 objects:" in everything and re.search(r"^metrics\s+1\s", everything, re.M)

@@ -8,8 +8,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from local_stack import native_compression
-from local_stack.native_revision import for_revision
+from local_stack.clickhouse import native_compression
+from local_stack.clickhouse.native_revision import for_revision
 
 WIDE = """
 SELECT number AS n, toString(number) AS s, toLowCardinality(toString(number % 3)) AS lc,

@@ -1,5 +1,5 @@
-from local_stack.body_stream import StreamDecoder
-from local_stack.sql_text import Insert, Query, content_type, parse_request, streamable_insert
+from local_stack.clickhouse.body_stream import StreamDecoder
+from local_stack.clickhouse.sql_text import Insert, Query, content_type, parse_request, streamable_insert
 
 
 def test_query_in_url():

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from local_stack.engine import Engine
+from local_stack.clickhouse.engine import Engine
+from local_stack.clickhouse.users import load_users
 from local_stack.paths import INIT_SQL, USERS_XML
-from local_stack.users import load_users
 
 TRACE_COLUMNS = [
     ("Timestamp", "DateTime64(9)"),

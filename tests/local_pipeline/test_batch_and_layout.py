@@ -8,9 +8,9 @@ import re
 from datetime import UTC, datetime
 
 import orjson
-from local_stack.otlp_batch import Batcher, PendingBatch, convert
-from local_stack.otlp_payload import Signal
-from local_stack.s3_layout import UUIDV7_PATTERN, object_body, object_key, uuidv7
+from local_stack.collector.batch import Batcher, PendingBatch, convert
+from local_stack.collector.payload import Signal
+from local_stack.s3.layout import UUIDV7_PATTERN, object_body, object_key, uuidv7
 
 from .otlp_samples import traces_request
 

@@ -7,7 +7,7 @@ import base64
 import orjson
 import pytest
 from google.protobuf.json_format import MessageToDict
-from local_stack import otlp_json
+from local_stack.collector import otlp_json
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .otlp_samples import PARENT_ID, SPAN_ID, T0, TRACE_ID, logs_request, metrics_request, traces_request

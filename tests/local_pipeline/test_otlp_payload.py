@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from local_stack import otlp_json
-from local_stack.otlp_payload import BadPayload, Signal, decode_json, decode_protobuf, response, screen
+from local_stack.collector import otlp_json
+from local_stack.collector.payload import BadPayload, Signal, decode_json, decode_protobuf, response, screen
 
 from .otlp_samples import TRACE_ID, data_points, logs_request, metrics_request, traces_request
 

@@ -6,9 +6,9 @@ import asyncio
 import threading
 
 import pytest
-from local_stack.otlp_batch import Batch
-from local_stack.otlp_payload import BadPayload, Signal, decode_protobuf
-from local_stack.otlp_pipeline import OtlpPipeline, Overloaded, PipelineSettings
+from local_stack.collector.batch import Batch
+from local_stack.collector.payload import BadPayload, Signal, decode_protobuf
+from local_stack.collector.pipeline import OtlpPipeline, Overloaded, PipelineSettings
 
 from .otlp_samples import traces_request
 

@@ -18,12 +18,12 @@ import orjson
 import otlp_rows
 import pytest
 from google.rpc import status_pb2
-from local_stack.engine import Engine
+from local_stack.clickhouse.engine import Engine
+from local_stack.clickhouse.sql_text import Query
+from local_stack.clickhouse.users import load_users
 from local_stack.paths import REPO_ROOT as REPO
 from local_stack.paths import USERS_XML
-from local_stack.s3_layout import UUIDV7_PATTERN
-from local_stack.sql_text import Query
-from local_stack.users import load_users
+from local_stack.s3.layout import UUIDV7_PATTERN
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
@@ -159,7 +159,7 @@ def _post(url: str, body: bytes, content_type: str, encoding: str = "") -> tuple
 
 
 def test_json_gzip_logs_and_protobuf_metrics_reach_their_tables(stack) -> None:
-    from local_stack import otlp_json
+    from local_stack.collector import otlp_json
 
     logs = logs_request(records=3)
     body = gzip.compress(orjson.dumps(otlp_json.logs_to_json(logs)))
@@ -286,10 +286,10 @@ def _port_open(port: int) -> bool:
 
 
 def test_gzip_compression_writes_json_gz_objects(stack) -> None:
-    from local_stack import otlp_json
-    from local_stack.otlp_batch import Batch
-    from local_stack.otlp_export import S3Exporter
-    from local_stack.otlp_payload import Signal
+    from local_stack.collector import otlp_json
+    from local_stack.collector.batch import Batch
+    from local_stack.collector.exporters import S3Exporter
+    from local_stack.collector.payload import Signal
 
     doc = otlp_json.traces_to_json(traces_request(spans=3))
     S3Exporter(stack.s3(), stack.bucket, "otel", compressed=True).export(

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from local_stack.supervisor import parse_procfile, restart_delay
+from local_stack.supervisor.processes import parse_procfile, restart_delay
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_processes_start_after_ready_restart_on_crash_and_stop_cleanly_on_ctrl_c
     procfile = tmp_path / "Procfile"
     procfile.write_text(f"first: {first}\nflaky: {flaky}\n")
     sup = subprocess.Popen(
-        [sys.executable, "-m", "local_stack.supervise", f"--procfile={procfile}", "--ready=first=is READY"],
+        [sys.executable, "-m", "local_stack.supervisor", f"--procfile={procfile}", "--ready=first=is READY"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
     )  # fmt: skip
     lines: list[str] = []
@@ -93,7 +93,7 @@ def test_a_process_that_dies_before_it_is_ready_stops_the_whole_run(tmp_path: Pa
         "stack: python -c 'import sys; sys.exit(\"port 8123 is already in use\")'\nlater: python -V\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "local_stack.supervise", "--procfile", str(procfile)],
+        [sys.executable, "-m", "local_stack.supervisor", "--procfile", str(procfile)],
         capture_output=True, text=True, timeout=60, cwd=REPO,
     )  # fmt: skip
     assert result.returncode == 1

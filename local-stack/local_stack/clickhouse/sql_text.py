@@ -1,4 +1,6 @@
-"""Pure helpers that take a ClickHouse HTTP request apart: statement, inline data, output format."""
+"""Pure SQL-text helpers: take a ClickHouse HTTP request apart (statement, inline data, output
+format), split a script into statements, and quote identifiers and literals for the statements the engine
+writes itself."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ CONTENT_TYPES = {
 
 @dataclass(frozen=True)
 class Insert:
-    """An INSERT whose rows travel as data in `fmt` (given to chDB's streaming inserter)."""
+    """An INSERT whose rows travel as data in `fmt` (the engine runs it as `INSERT … FROM INFILE`)."""
 
     statement: str
     fmt: str
@@ -74,3 +76,49 @@ def content_type(fmt: str) -> str:
     if fmt.startswith("JSON"):
         return CONTENT_TYPES["JSON"]
     return "application/octet-stream"
+
+
+_SETTINGS = re.compile(r"\s+SETTINGS\s+", re.IGNORECASE)
+
+
+def split_settings(statement: str) -> tuple[str, str]:
+    """`INSERT INTO t (a) SETTINGS x=1` → (`INSERT INTO t (a)`, ` SETTINGS x=1`): FROM INFILE goes between."""
+    parts = _SETTINGS.split(statement, maxsplit=1)
+    return parts[0], f" SETTINGS {parts[1]}" if len(parts) == 2 else ""
+
+
+def quote_ident(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def split_statements(script: str) -> list[str]:
+    """Split SQL on `;` outside quotes and comments (enough for init-db.sql)."""
+    out, buf, quote, i = [], [], "", 0
+    while i < len(script):
+        ch = script[i]
+        if quote:
+            buf.append(ch)
+            if ch == "\\":
+                buf.append(script[i + 1 : i + 2])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif script.startswith("--", i):
+            end = script.find("\n", i)
+            i = len(script) if end < 0 else end
+            continue
+        elif ch in "'\"`":
+            quote = ch
+            buf.append(ch)
+        elif ch == ";":
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return out

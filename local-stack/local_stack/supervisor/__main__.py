@@ -1,4 +1,4 @@
-"""`python -m local_stack.supervise`: the Procfile's processes under the supervisor (`just local`)."""
+"""`python -m local_stack.supervisor`: the Procfile's processes under the supervisor (`just local`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from pathlib import Path
 
 from click_common.config import run_main
 
-from .paths import REPO_ROOT
-from .settings import LocalStackSettings
-from .supervisor import ProcSpec, Supervisor, load
+from ..paths import REPO_ROOT
+from ..settings import LocalStackSettings
+from .processes import ProcSpec, Supervisor, load
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m local_stack.supervise", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local_stack.supervisor", description=__doc__)
     parser.add_argument("--procfile", type=Path, default=REPO_ROOT / "Procfile")
     parser.add_argument(
         "--ready",
@@ -132,4 +132,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    run_main("local_stack.supervise", main)
+    run_main("local_stack.supervisor", main)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import chdb
 
-from .sql_text import Insert, Query
+from .sql_text import Insert, Query, literal, quote_ident, split_settings, split_statements
 from .users import User
 
 _CODE = re.compile(r"Code: (\d+)\.")
@@ -141,7 +141,7 @@ class Engine:
 
     def run_script(self, sql: str) -> int:
         """Run a file of `;`-separated statements (init-db.sql); returns how many ran."""
-        statements = [s.strip() for s in _split_statements(sql) if s.strip()]
+        statements = [s.strip() for s in split_statements(sql) if s.strip()]
         with self._main_lock:
             for statement in statements:
                 self._run(self._main, statement, "TabSeparated")
@@ -160,10 +160,10 @@ class Engine:
             undo: list[str] = []
             try:
                 if database and database != "default":
-                    self._run(conn, f"USE {_quote_ident(database)}", "TabSeparated")
+                    self._run(conn, f"USE {quote_ident(database)}", "TabSeparated")
                     undo.append("USE default")
                 if settings:
-                    assignments = ", ".join(f"{name} = {_literal(v)}" for name, v in settings.items())
+                    assignments = ", ".join(f"{name} = {literal(v)}" for name, v in settings.items())
                     self._run(conn, f"SET {assignments}", "TabSeparated")
                     undo.append("SET " + ", ".join(f"{name} = DEFAULT" for name in settings))
                 if isinstance(request, Insert):
@@ -197,8 +197,8 @@ class Engine:
         materialized view or a CHECK constraint rejects (and drops) them; here the error surfaces."""
         started = time.perf_counter_ns()
         path = request.data if isinstance(request.data, Path) else self.spool_file(request.data)
-        target, settings = _split_settings(request.statement)
-        sql = f"{target} FROM INFILE {_literal(str(path))}{settings} FORMAT {request.fmt}"
+        target, settings = split_settings(request.statement)
+        sql = f"{target} FROM INFILE {literal(str(path))}{settings} FORMAT {request.fmt}"
         try:
             res = self._run(conn, sql, "TabSeparated")
         finally:
@@ -236,7 +236,7 @@ class Engine:
 
 def check_single_statement(sql: str) -> None:
     """clickhouse-server runs one statement per HTTP request; chDB alone would run many."""
-    statements = [s for s in _split_statements(sql) if s.strip()]
+    statements = [s for s in split_statements(sql) if s.strip()]
     if not statements:
         raise ClickHouseError("Empty query. (SYNTAX_ERROR)", code=62)
     if len(statements) > 1:
@@ -245,49 +245,3 @@ def check_single_statement(sql: str) -> None:
             f"{len(statements[0]) + 1} (end of query). (SYNTAX_ERROR)",
             code=62,
         )
-
-
-_SETTINGS = re.compile(r"\s+SETTINGS\s+", re.IGNORECASE)
-
-
-def _split_settings(statement: str) -> tuple[str, str]:
-    """`INSERT INTO t (a) SETTINGS x=1` → (`INSERT INTO t (a)`, ` SETTINGS x=1`): FROM INFILE goes between."""
-    parts = _SETTINGS.split(statement, maxsplit=1)
-    return parts[0], f" SETTINGS {parts[1]}" if len(parts) == 2 else ""
-
-
-def _quote_ident(name: str) -> str:
-    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _split_statements(script: str) -> list[str]:
-    """Split SQL on `;` outside quotes and comments (enough for init-db.sql)."""
-    out, buf, quote, i = [], [], "", 0
-    while i < len(script):
-        ch = script[i]
-        if quote:
-            buf.append(ch)
-            if ch == "\\":
-                buf.append(script[i + 1 : i + 2])
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif script.startswith("--", i):
-            end = script.find("\n", i)
-            i = len(script) if end < 0 else end
-            continue
-        elif ch in "'\"`":
-            quote = ch
-            buf.append(ch)
-        elif ch == ";":
-            out.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-        i += 1
-    out.append("".join(buf))
-    return out

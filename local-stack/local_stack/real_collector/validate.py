@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import otelcol_build
-from .paths import CONFIG_DIR, REPO_ROOT
+from ..paths import CONFIG_DIR, REPO_ROOT
+from . import build
 
 COLLECTOR_CONFIG = CONFIG_DIR / "otel-collector-config.yaml"
 COMPOSE_SERVICE = "otel-collector"
@@ -51,8 +51,8 @@ def validate(binary: Path, config: Path, environment: dict[str, str]) -> subproc
 
 def main() -> None:
     try:
-        binary = otelcol_build.build(log=lambda line: print(line, file=sys.stderr, flush=True))
-    except otelcol_build.GoMissing as exc:
+        binary = build.build(log=lambda line: print(line, file=sys.stderr, flush=True))
+    except build.GoMissing as exc:
         if os.environ.get("CI") == "true":
             print(f"lint: otelcol validate: {exc} (CI=true: the real collector is required)", file=sys.stderr)
             sys.exit(3)

@@ -12,8 +12,8 @@ import logging
 import grpc
 from grpc import aio
 
-from .otlp_payload import BadPayload, Signal, decode_protobuf
-from .otlp_pipeline import OtlpPipeline, Overloaded
+from .payload import BadPayload, Signal, decode_protobuf
+from .pipeline import OtlpPipeline, Overloaded
 
 log = logging.getLogger("local_stack.otlp")
 

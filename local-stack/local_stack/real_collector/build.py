@@ -3,7 +3,8 @@
 `config/otelcol-builder.yaml` lists the components; the binary lands in `.cache/otelcol/<manifest hash>/`
 (ignored by git), so a second build of the same manifest is a no-op and a changed manifest builds anew.
 ocb itself is installed into `.cache/otelcol/ocb-<version>/`. Go's module and build caches stay where Go keeps
-them (outside the repository). `python -m local_stack.otelcol_build` builds and prints the binary's path.
+them (outside the repository). `python -m local_stack.real_collector.build` builds and prints the binary's
+path.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import CONFIG_DIR, REPO_ROOT
+from ..paths import CONFIG_DIR, REPO_ROOT
 
 MANIFEST = CONFIG_DIR / "otelcol-builder.yaml"
 CACHE_DIR = REPO_ROOT / ".cache" / "otelcol"
@@ -119,7 +120,7 @@ def build(manifest: Path = MANIFEST, log=print) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m local_stack.otelcol_build", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local_stack.real_collector.build", description=__doc__)
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     args = parser.parse_args()
     try:

@@ -19,8 +19,8 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
-from .otlp_batch import Batch, Batcher, PendingBatch, convert
-from .otlp_payload import Screened, Signal, response, screen
+from .batch import Batch, Batcher, PendingBatch, convert
+from .payload import Screened, Signal, response, screen
 
 log = logging.getLogger("local_stack.otlp")
 

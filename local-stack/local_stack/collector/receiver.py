@@ -9,10 +9,10 @@ import clickhouse_connect
 from aiohttp import web
 from botocore.config import Config
 
-from .otlp_export import ClickHouseExporter, S3Exporter
-from .otlp_grpc import build_server
-from .otlp_http import OtlpHTTP
-from .otlp_pipeline import OtlpPipeline, PipelineSettings
+from .exporters import ClickHouseExporter, S3Exporter
+from .grpc_receiver import build_server
+from .http_receiver import OtlpHTTP
+from .pipeline import OtlpPipeline, PipelineSettings
 
 
 @dataclass

@@ -17,8 +17,8 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 
-from .otlp_payload import BadPayload, Signal, decode_json, decode_protobuf
-from .otlp_pipeline import OtlpPipeline, Overloaded
+from .payload import BadPayload, Signal, decode_json, decode_protobuf
+from .pipeline import OtlpPipeline, Overloaded
 
 log = logging.getLogger("local_stack.otlp")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import otlp_rows
 from otlp_rows import table_columns
 
-from .otlp_payload import BadPayload, Signal
+from .payload import BadPayload, Signal
 
 __all__ = ["table_columns", "table_rows"]
 

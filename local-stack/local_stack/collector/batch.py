@@ -15,8 +15,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from .otlp_payload import BadPayload, Signal
-from .otlp_tables import table_rows
+from .payload import BadPayload, Signal
+from .rows import table_rows
 
 log = logging.getLogger("local_stack.otlp")
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from tenacity import RetryCallState, Retrying, stop_after_delay, wait_exponential
 
-from .otlp_batch import Batch
-from .otlp_tables import table_columns
-from .s3_layout import DEFAULT_PARTITION_FORMAT, object_body, object_key, uuidv7
+from ..s3.layout import DEFAULT_PARTITION_FORMAT, object_body, object_key, uuidv7
+from .batch import Batch
+from .rows import table_columns
 
 log = logging.getLogger("local_stack.otlp")
 
