@@ -24,7 +24,7 @@ from local_stack.real_collector import build as otelcol_build  # noqa: E402
 
 from tests.collector.otelcol import RealCollector  # noqa: E402
 from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
-from tests.local_pipeline.otlp_samples import traces_request  # noqa: E402
+from tests.support.otlp_samples import traces_request  # noqa: E402
 
 
 def bodies(requests: int, spans: int) -> list[bytes]:

@@ -12,7 +12,7 @@ from local_stack.collector.batch import Batcher, PendingBatch, convert
 from local_stack.collector.payload import Signal
 from local_stack.s3.layout import UUIDV7_PATTERN, object_body, object_key, uuidv7
 
-from .otlp_samples import traces_request
+from tests.support.otlp_samples import traces_request
 
 
 def _doc(n: int) -> dict:

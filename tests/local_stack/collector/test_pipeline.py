@@ -10,7 +10,7 @@ from local_stack.collector.batch import Batch
 from local_stack.collector.payload import BadPayload, Signal, decode_protobuf
 from local_stack.collector.pipeline import OtlpPipeline, Overloaded, PipelineSettings
 
-from .otlp_samples import traces_request
+from tests.support.otlp_samples import traces_request
 
 
 class Recording:

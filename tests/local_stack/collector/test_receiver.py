@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from .otlp_samples import logs_request, metrics_request, traces_request
+from tests.support.otlp_samples import logs_request, metrics_request, traces_request
 
 KEY = re.compile(
     r"otel/year=\d{4}/month=\d\d/day=\d\d/hour=\d\d/minute=\d\d/(traces|logs)_" + UUIDV7_PATTERN + r"\.json"

@@ -15,7 +15,7 @@ import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 JS_CLIENT = "@clickhouse/client@1.23.1"
 NODE_DIR = REPO / ".cache" / "node-clickhouse-client"
 

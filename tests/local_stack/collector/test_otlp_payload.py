@@ -7,7 +7,7 @@ import pytest
 from local_stack.collector import otlp_json
 from local_stack.collector.payload import BadPayload, Signal, decode_json, decode_protobuf, response, screen
 
-from .otlp_samples import TRACE_ID, data_points, logs_request, metrics_request, traces_request
+from tests.support.otlp_samples import TRACE_ID, data_points, logs_request, metrics_request, traces_request
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,15 @@ from google.protobuf.json_format import MessageToDict
 from local_stack.collector import otlp_json
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from .otlp_samples import PARENT_ID, SPAN_ID, T0, TRACE_ID, logs_request, metrics_request, traces_request
+from tests.support.otlp_samples import (
+    PARENT_ID,
+    SPAN_ID,
+    T0,
+    TRACE_ID,
+    logs_request,
+    metrics_request,
+    traces_request,
+)
 
 _IDS = {"traceId", "spanId", "parentSpanId"}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from local_stack.supervisor.processes import parse_procfile, restart_delay
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_procfile_parsing() -> None:
