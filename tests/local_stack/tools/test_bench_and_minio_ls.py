@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from local_stack.tools.bench import SpanGap, TableStats, format_report, pick_time_column
 from local_stack.tools.minio_ls import S3Object, format_listing, signal_of
 
-from tests.compose.spans import SPAN_COLUMNS, drop_spans
+from tests.support.spans import SPAN_COLUMNS, drop_spans
 from tests.support.stack import free_port
 
 
