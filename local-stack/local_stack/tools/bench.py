@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from click_common import clickhouse
+from otlp_rows import TRACES_TABLE
 
 DATABASES = ("default", "otel")
-DIRECT_SPANS = "default.otel_traces"
-LOADED_SPANS = "otel.otel_traces"
+DIRECT_SPANS = f"default.{TRACES_TABLE}"  # the collector's exporter writes here
+LOADED_SPANS = f"otel.{TRACES_TABLE}"  # the loader, from the S3 copy
 # The column that says when a row arrived (insert time) or else happened (event time), by preference;
 # otherwise the first DateTime column of the table.
 TIME_COLUMNS = ("InsertedAt", "EnrichedAt", "UpdatedAt", "updated_at", "Timestamp", "TimeUnix", "Start")
