@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import boto3
-import clickhouse_connect
+import grpc
 from aiohttp import web
 from botocore.config import Config
+from click_common import clickhouse
 
 from .exporters import ClickHouseExporter, S3Exporter
 from .grpc_receiver import build_server
@@ -35,6 +36,8 @@ class OtlpReceiver:
         self, host: str, options: OtlpOptions, clickhouse_port: int, s3_url: str, bucket: str, region: str
     ) -> None:
         self.host, self.options = host, options
+        self._grpc: grpc.aio.Server | None = None  # set by start()
+        self._http: web.AppRunner | None = None
         s3 = boto3.client(
             "s3",
             endpoint_url=s3_url,
@@ -46,14 +49,7 @@ class OtlpReceiver:
         exporters = [
             S3Exporter(s3, bucket, options.s3_prefix, options.compressed),
             ClickHouseExporter(
-                lambda: clickhouse_connect.get_client(
-                    host=host,
-                    port=clickhouse_port,
-                    username="default",
-                    password="",
-                    autogenerate_session_id=False,
-                    compress=False,
-                )
+                lambda: clickhouse.connect(host, clickhouse_port, "default", "", compress=False)
             ),
         ]
         self.pipeline = OtlpPipeline(
@@ -86,8 +82,8 @@ class OtlpReceiver:
 
     async def stop(self) -> None:
         """Stop taking requests, then export everything already accepted."""
-        if hasattr(self, "_grpc"):
+        if self._grpc is not None:
             await self._grpc.stop(grace=2.0)
-        if hasattr(self, "_http"):
+        if self._http is not None:
             await self._http.cleanup()
         await self.pipeline.stop()
