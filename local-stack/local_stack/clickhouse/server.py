@@ -54,21 +54,9 @@ def _decode_body(body: bytes, encoding: str) -> bytes:
         except ImportError:
             from backports import zstd  # type: ignore[import-not-found,no-redef]
         return zstd.decompress(body)
-    if encoding == "lz4":
-        return _lz4_frames(body)
+    if encoding == "lz4":  # concatenated frames: clickhouse-connect compresses each chunk on its own
+        return StreamDecoder(encoding).feed(body)
     raise ClickHouseError(f"Unknown Content-Encoding: {encoding}. (UNKNOWN_COMPRESSION_METHOD)", code=89)
-
-
-def _lz4_frames(body: bytes) -> bytes:
-    """Decompress a body of concatenated LZ4 frames (clickhouse-connect compresses each chunk on its own)."""
-    import lz4.frame
-
-    out, rest = [], body
-    while rest:
-        decompressor = lz4.frame.LZ4FrameDecompressor()
-        out.append(decompressor.decompress(rest))
-        rest = decompressor.unused_data
-    return b"".join(out)
 
 
 def _session_ref(args) -> SessionRef | None:
