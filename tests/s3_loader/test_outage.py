@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import orjson
 import pytest
 
-from tests.tcp_proxy import Proxy
+from tests.support.tcp_proxy import Proxy
 
 REPO = Path(__file__).resolve().parents[2]
 
