@@ -17,16 +17,9 @@ import orjson
 import pytest
 
 from tests.conftest import StackHandle
+from tests.support.drop import GENERATOR_ENV
 
 REPO = Path(__file__).resolve().parents[2]
-# One compressed drop cycle with few shoppers (the e2e test's): every phase and failure mode, ~10k spans.
-GENERATOR_ENV = {
-    "GENERATOR_TIME_SCALE": "20",
-    "GENERATOR_PRE_DROP__WORKERS": "3",
-    "GENERATOR_DROP_LIVE__WORKERS": "20",
-    "GENERATOR_POST_DROP__WORKERS": "4",
-    "GENERATOR_INVENTORY_UNITS": "15",
-}
 SIGNAL_TABLES = {"traces": "otel_traces", "logs": "otel_logs"}
 METRIC_TABLES = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
 

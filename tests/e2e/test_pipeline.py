@@ -18,20 +18,13 @@ import orjson
 import pytest
 
 from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
+from tests.support.drop import GENERATOR_ENV
 from tests.support.failure_modes import FAILURE_MODES
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 
-# One compressed drop cycle with few shoppers: every phase and failure mode, about 10k spans.
-GENERATOR_ENV = {
-    "GENERATOR_TIME_SCALE": "20",
-    "GENERATOR_PRE_DROP__WORKERS": "3",
-    "GENERATOR_DROP_LIVE__WORKERS": "20",
-    "GENERATOR_POST_DROP__WORKERS": "4",
-    "GENERATOR_INVENTORY_UNITS": "15",  # sells out early with 20 shoppers, so later ones meet 409s
-}
 SERVICE_ENV = {
     "LOADER_POLL_INTERVAL": "0.5",
     "LOADER_BATCH_FILES": "4",

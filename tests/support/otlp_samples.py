@@ -146,13 +146,3 @@ def metrics_request() -> ExportMetricsServiceRequest:
     sp.quantile_values.add(quantile=0.5, value=1.0)
     sp.quantile_values.add(quantile=0.99, value=4.0)
     return req
-
-
-def data_points(req: ExportMetricsServiceRequest) -> int:
-    count = 0
-    for res in req.resource_metrics:
-        for scoped in res.scope_metrics:
-            for metric in scoped.metrics:
-                kind = metric.WhichOneof("data")
-                count += len(getattr(metric, kind).data_points) if kind else 0
-    return count

@@ -7,7 +7,8 @@ import pytest
 from local_stack.collector import otlp_json
 from local_stack.collector.payload import BadPayload, Signal, decode_json, decode_protobuf, response, screen
 
-from tests.support.otlp_samples import TRACE_ID, data_points, logs_request, metrics_request, traces_request
+from tests.support.otlp_samples import TRACE_ID, logs_request, metrics_request, traces_request
+from tests.support.otlp_sink import count_items
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_log_records_without_trace_context_are_fine_but_times_beyond_datetime64_
 
 def test_metric_points_are_counted_and_a_bad_exemplar_id_refuses_the_request() -> None:
     request = metrics_request()
-    total = data_points(request)
+    total = count_items("metrics", request)
     screened = screen(Signal.METRICS, request)
     assert (screened.accepted, screened.rejected) == (total, 0)
     request.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0].exemplars[
