@@ -75,7 +75,7 @@ lint: setup
     if [ -f config/otel-collector-config.yaml ]; then
         "{{bin}}/yamllint" -s -d '{extends: default, rules: {line-length: {max: 140}, document-start: disable, truthy: {check-keys: false}}}' config/otel-collector-config.yaml
         echo "lint: collector config ok"
-        "{{py}}" -m local_stack.otelcol_validate
+        "{{py}}" -m local_stack.real_collector.validate
     fi
     xmls=(config/*.xml)
     if [ ${#xmls[@]} -gt 0 ]; then
@@ -210,11 +210,11 @@ enricher-logs:
 
 # row counts, rows/s over the last 60 s and the direct-vs-S3 span gap, for whichever stack is on :8123
 bench *ARGS: setup
-    {{py}} -m local_stack.bench {{ARGS}}
+    {{py}} -m local_stack.tools.bench {{ARGS}}
 
 # list the newest objects of the bucket on :9002 and a count per signal (either stack; read-only credentials)
 minio-ls *ARGS: setup
-    {{py}} -m local_stack.minio_ls {{ARGS}}
+    {{py}} -m local_stack.tools.minio_ls {{ARGS}}
 
 # run N otel-collector replicas behind the otel-gateway (e.g. `just scale-collector 3`)
 scale-collector N:
@@ -227,8 +227,6 @@ reset:
     docker compose --profile agent down -v --remove-orphans
     @echo "reset: done; \`just up\` starts from scratch"
 
-# section:recipes-compose
-
 # simulate SNKRS drops into whichever stack is up (OTLP :4318): `just generate --once --time-scale 10`, --seed, --cycles
 generate *ARGS: setup env-file
     {{py}} -m snkrs_generator {{ARGS}}
@@ -236,8 +234,6 @@ generate *ARGS: setup env-file
 # run every business question of event-generator/snkrs_queries.sql against ClickHouse (`--name funnel`: just one)
 snkrs-queries *ARGS: setup
     {{py}} -m snkrs_generator.queries {{ARGS}}
-
-# section:recipes-generator
 
 # load the bucket's OTLP JSON files into otel.otel_traces / otel.otel_logs, forever (`just loader --once`: one pass)
 loader *ARGS: setup env-file
@@ -247,8 +243,6 @@ loader *ARGS: setup env-file
 loader-status: setup env-file
     {{py}} -m s3_loader status
 
-# section:recipes-loader
-
 # embed the spans of otel.otel_traces into otel.otel_traces_enriched, forever (`just enricher --once`: catch up, exit)
 enricher *ARGS: setup env-file
     {{py}} -m enricher {{ARGS}}
@@ -256,8 +250,6 @@ enricher *ARGS: setup env-file
 # the enricher's progress: enriched and pending rows, watermark, lag, cache hit rate, spans/s (either stack)
 enrichment-status: setup env-file
     {{py}} -m enricher.status
-
-# section:recipes-enricher
 
 # The agent reads ClickHouse as the read-only `agent` user (password: CLICKHOUSE_AGENT_PASSWORD in .env).
 # ask Claude about the traces: `just agent` opens a session; `just agent "question" [--json]` answers once
@@ -270,8 +262,6 @@ agent *ARGS: setup env-file
     if [ "$#" -eq 0 ]; then exec "{{py}}" -m trace_agent; fi
     exec "{{py}}" -m trace_agent ask "$@"
 
-# section:recipes-agent
-
 # The local stack (ClickHouse endpoint, S3, OTLP receiver on 4317/4318) starts first, then the generator, loader and
 # enricher as supervised processes (Procfile). `just local --port-offset 1000` moves every port;
 # `--args generator="--once --time-scale 20"` passes arguments to one process.
@@ -279,9 +269,7 @@ agent *ARGS: setup env-file
 [positional-arguments]
 local *ARGS: setup env-file
     #!/usr/bin/env bash
-    exec "{{py}}" -m local_stack.supervise "$@"
-
-# section:recipes-local
+    exec "{{py}}" -m local_stack.supervisor "$@"
 
 # ---------------------------------------------------------------------------------------------
 # The agent's tools over MCP (Claude Code, Claude Desktop, any MCP client)
@@ -307,18 +295,14 @@ mcp *ARGS:
 eval *ARGS: setup
     {{py}} -m snkrs_eval {{ARGS}}
 
-# section:recipes-eval
-
 # ---------------------------------------------------------------------------------------------
 # The real OpenTelemetry Collector, built from source (needs Go; ocb v0.159.0, config/otelcol-builder.yaml)
 # ---------------------------------------------------------------------------------------------
 
 # build the real collector into .cache/otelcol/<manifest hash>/ (a no-op when built) and print its path
 collector: setup
-    {{py}} -m local_stack.otelcol_build
+    {{py}} -m local_stack.real_collector.build
 
 # `otelcol validate` of config/otel-collector-config.yaml with the compose environment (.env.example values)
 collector-validate: setup
-    {{py}} -m local_stack.otelcol_validate
-
-# section:recipes-collector
+    {{py}} -m local_stack.real_collector.validate

@@ -25,16 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from trace_agent.db import Database
+from trace_agent.embedding import embed
+from trace_agent.settings import Settings
+from trace_agent.timewindow import utcnow
+from trace_agent.tools import TOOLS, ToolContext, execute
 
-from trace_agent.db import Database  # noqa: E402
-from trace_agent.embedding import embed  # noqa: E402
-from trace_agent.settings import Settings  # noqa: E402
-from trace_agent.timewindow import utcnow  # noqa: E402
-from trace_agent.tools import TOOLS, ToolContext, execute  # noqa: E402
-
-from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import start_local_stack, stop_local_stack
 
 SERVICES = (
     "['frontend','launch','waiting-room','inventory','checkout','payment','notification','fulfillment']"

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import chdb
-from local_stack.engine import _split_statements
+from local_stack.clickhouse.sql_text import split_statements
 from local_stack.paths import INIT_SQL
 
 from tests.support.stack import start_local_stack, stop_local_stack
@@ -102,7 +102,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-ch-") as tmp:
         direct = chdb.connect(str(Path(tmp) / "direct"))
-        for statement in _split_statements(INIT_SQL.read_text()):
+        for statement in split_statements(INIT_SQL.read_text()):
             if statement.strip():
                 direct.query(statement)
         started = time.perf_counter()

@@ -10,21 +10,17 @@ ratio = real / stand-in (a report, no floor).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from local_stack.real_collector import build as otelcol_build
 
-from local_stack import otelcol_build  # noqa: E402
-
-from tests.collector.otelcol import RealCollector  # noqa: E402
-from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
-from tests.local_pipeline.otlp_samples import traces_request  # noqa: E402
+from tests.collector.otelcol import RealCollector
+from tests.support.otlp_samples import traces_request
+from tests.support.stack import start_local_stack, stop_local_stack
 
 
 def bodies(requests: int, spans: int) -> list[bytes]:

@@ -4,7 +4,7 @@ of generator data, and ≥ 0.95× the raw model when every span has a text of it
 
 - spans: `snkrs_generator.run` (compressed drop cycles) with an injected span exporter that encodes each
   export batch to OTLP protobuf (the SDK's own encoder), turns it into the collector's OTLP JSON
-  (`local_stack.otlp_json`) and into rows (`otlp_rows`, the loader's converter); rows are inserted
+  (`local_stack.collector.otlp_json`) and into rows (`otlp_rows`, the loader's converter); rows are inserted
   into otel.otel_traces of a fresh local stack in loader-sized chunks.
 - enricher: `Enricher.catch_up()` in this process with default settings and a cold cache: read pending spans,
   build texts, embed, write otel.otel_traces_enriched, record progress (model loading not timed).
@@ -35,7 +35,7 @@ from enricher.pipeline import Enricher
 from enricher.settings import DEFAULT_MODEL_NAME, Settings, default_model_path
 from enricher.span_text import SpanFields, span_text
 from enricher.store import Store
-from local_stack.otlp_json import traces_to_json
+from local_stack.collector.otlp_json import traces_to_json
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otlp_rows import TRACE_COLUMNS, trace_rows

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from local_stack.otlp_payload import Signal, decode_json
+from local_stack.collector.payload import Signal, decode_json
 
 from tests.support.stack import REPO, StackHandle, start_local_stack, stop_local_stack
 

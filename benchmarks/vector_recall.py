@@ -27,18 +27,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from trace_agent import queries
+from trace_agent.db import Database
+from trace_agent.embedding import _model, default_model_path, embed
+from trace_agent.settings import Settings
+from trace_agent.timewindow import resolve_window, utcnow
+from trace_agent.tools import ToolContext, execute
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from trace_agent import queries  # noqa: E402
-from trace_agent.db import Database  # noqa: E402
-from trace_agent.embedding import _model, default_model_path, embed  # noqa: E402
-from trace_agent.settings import Settings  # noqa: E402
-from trace_agent.timewindow import resolve_window, utcnow  # noqa: E402
-from trace_agent.tools import ToolContext, execute  # noqa: E402
-
-from tests.conftest import start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import start_local_stack, stop_local_stack
 
 SERVICES = {
     "frontend": ["GET /launch/{sku}", "GET /", "GET /product/{sku}"],

@@ -548,8 +548,6 @@ WHERE throwIf(NOT (
                       AND match(concat(l.traceId, l.spanId), '^[0-9A-Fa-f]*$'), sp.links)
 ), 'span fails validation') = 0;
 
--- section:loader-tables
-
 -- embedding-enricher: one row per span of otel.otel_traces with its text and its MiniLM vector.
 -- ReplacingMergeTree keyed by (TraceId, SpanId) makes a re-written span replace itself, never add a row.
 -- SourceInsertedAt is the span's otel.otel_traces.InsertedAt: the enricher's progress is tracked on it.
@@ -599,5 +597,3 @@ CREATE TABLE IF NOT EXISTS otel.enrichment_state
 ENGINE = MergeTree
 ORDER BY (Enricher, UpdatedAt)
 TTL toDateTime(UpdatedAt) + toIntervalDay(30);
-
--- section:enricher-tables

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .span_links import identity, link
+
 
 @dataclass
 class PathSpan:
@@ -49,25 +51,14 @@ def build(rows: list[dict[str, Any]]) -> list[PathSpan]:
     """Root spans (no parent among the rows) with their children; rows need start_ns and Duration."""
     spans = [
         PathSpan(
-            span_id=r["SpanId"],
-            parent_span_id=r["ParentSpanId"],
-            service=r["ServiceName"],
-            name=r["SpanName"],
+            **identity(r),
             status=r["StatusCode"],
             start_ns=int(r["start_ns"]),
             end_ns=int(r["start_ns"]) + int(r["Duration"]),
         )
         for r in rows
     ]
-    by_id = {s.span_id: s for s in spans}
-    roots = []
-    for span in spans:
-        parent = by_id.get(span.parent_span_id) if span.parent_span_id else None
-        if parent is None or parent is span:
-            roots.append(span)
-        else:
-            parent.children.append(span)
-    return roots
+    return link(spans)
 
 
 def critical_path(root: PathSpan) -> list[PathSpan]:

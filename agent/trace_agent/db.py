@@ -1,17 +1,17 @@
-"""ClickHouse access for the tools: one client as the read-only user, retries on a dead connection."""
+"""ClickHouse access for the tools: one client as the read-only user (built by click_common.clickhouse), a
+dead connection retried with click_common.backoff (its one log line per retry) for a few seconds."""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import clickhouse_connect
+from click_common import clickhouse
+from click_common.backoff import GaveUp, call_with_backoff, short_reason
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
-from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from .settings import Settings
 
@@ -43,31 +43,9 @@ def clickhouse_message(exc: Exception) -> str:
     return " ".join(text.split())[:500]
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
-
-
-def connection_reason(exc: BaseException | None) -> str:
-    """`Connection refused` rather than urllib3's nested repr."""
-    text = str(exc)
-    found = _ERRNO.search(text)
-    return found.group(1).strip() if found else " ".join(text.split())[:160]
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0
-    log.warning(
-        "ClickHouse unreachable (%s), retry %d in %.1f s", connection_reason(exc), state.attempt_number, wait
-    )
-
-
-_retry_connection = retry(
-    retry=retry_if_exception_type(OperationalError),
-    wait=wait_exponential(multiplier=0.5, max=8),
-    stop=stop_after_attempt(4),
-    before_sleep=_log_retry,
-    reraise=True,
-)
+# A dead connection is retried for this long (backoff from 0.5 s, one log line per retry), then the tool call
+# answers that ClickHouse is unreachable: a question waits seconds, not minutes, for a server that is down.
+RETRY_SECONDS = 4.0
 
 
 class Database:
@@ -83,34 +61,33 @@ class Database:
     def client(self) -> Client:
         if self._client is None:
             s = self.settings
-            self._client = clickhouse_connect.get_client(
-                host=s.clickhouse_host,
-                port=s.clickhouse_port,
-                username=s.clickhouse_user,
-                password=s.clickhouse_password,
-                connect_timeout=5,
+            self._client = clickhouse.connect(
+                s.clickhouse_host,
+                s.clickhouse_port,
+                s.clickhouse_user,
+                s.clickhouse_password,
                 send_receive_timeout=s.query_timeout_s + 15,
-                autogenerate_session_id=False,
             )
         return self._client
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> Rows:
         started = time.perf_counter()
         try:
-            result = self._query(sql, parameters)
-        except OperationalError as exc:  # a DatabaseError subclass: check it first
-            raise QueryError(
-                f"ClickHouse at {self.target} is unreachable: {connection_reason(exc)}"
-            ) from None
+            result = call_with_backoff(
+                f"ClickHouse {self.target}",
+                clickhouse.is_unreachable,
+                lambda: self.client().query(sql, parameters=parameters),
+                log=log,
+                max_wait=8.0,
+                give_up_after=RETRY_SECONDS,
+            )
+        except GaveUp as exc:
+            raise QueryError(f"ClickHouse at {self.target}: {short_reason(exc.__cause__)}") from None
         except DatabaseError as exc:
             raise QueryError(clickhouse_message(exc)) from None
         elapsed = (time.perf_counter() - started) * 1000
         read_rows = int(result.summary.get("read_rows", 0) or 0) if result.summary else 0
         return Rows(list(result.column_names), result.result_rows, elapsed, read_rows)
-
-    @_retry_connection
-    def _query(self, sql: str, parameters: dict[str, Any] | None):
-        return self.client().query(sql, parameters=parameters)
 
     def readonly_level(self) -> int:
         return int(self.query("SELECT getSetting('readonly')").rows[0][0])

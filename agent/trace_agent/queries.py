@@ -176,9 +176,8 @@ LIMIT {int(limit) + 1}"""
 
 
 def _one_trace(table: str, lookup_table: str, trace_id: str, max_spans: int, columns: str) -> Query:
-    """`columns` of one trace's spans, at most `max_spans` + 1 (the extra row says "truncated"), each with the
-    trace's span count. The lookup table's (Start, End) for the trace bounds the scan of the spans table to
-    its partitions."""
+    """One trace's spans (`columns`, then total_spans), at most max_spans + 1: the lookup table's (Start, End)
+    for the trace bounds the scan of the spans table to its partitions."""
     sql = f"""
 WITH (SELECT (min(Start), max(End)) FROM {lookup_table} WHERE TraceId = {{trace_id:String}}) AS bounds
 SELECT {columns}, count() OVER () AS total_spans
@@ -194,7 +193,7 @@ def trace_spans(table: str, lookup_table: str, trace_id: str, max_spans: int) ->
     """One trace's spans for its tree."""
     columns = (
         "Timestamp, SpanId, ParentSpanId, ServiceName, SpanName, SpanKind, Duration, StatusCode, "
-        "StatusMessage, SpanAttributes"
+        "StatusMessage,\n       SpanAttributes"
     )
     return _one_trace(table, lookup_table, trace_id, max_spans, columns)
 
@@ -284,10 +283,10 @@ LIMIT 1"""
 
 
 def trace_path_spans(table: str, lookup_table: str, trace_id: str, max_spans: int) -> Query:
-    """One trace's spans with nanosecond starts, for the critical path."""
+    """One trace's spans with nanosecond starts, for the critical path (bounded like trace_spans)."""
     columns = (
-        "toUnixTimestamp64Nano(Timestamp) AS start_ns, SpanId, ParentSpanId, ServiceName, SpanName, "
-        "Duration, StatusCode"
+        "toUnixTimestamp64Nano(Timestamp) AS start_ns, SpanId, ParentSpanId, ServiceName, SpanName, Duration,"
+        "\n       StatusCode"
     )
     return _one_trace(table, lookup_table, trace_id, max_spans, columns)
 

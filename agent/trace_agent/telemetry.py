@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from opentelemetry import trace
@@ -68,46 +68,46 @@ class Telemetry:
             self.tracer = trace.NoOpTracer()
 
     @contextmanager
-    def question(self, model: str) -> Iterator[trace.Span]:
+    def _operation(
+        self, operation: str, target: str, kind: SpanKind, attributes: dict[str, Any]
+    ) -> Iterator[trace.Span]:
+        """A GenAI span named `<operation> <target>`, as the semantic conventions name them."""
         with self.tracer.start_as_current_span(
-            f"invoke_agent {self.agent_name}",
-            kind=SpanKind.INTERNAL,
-            attributes={
-                "gen_ai.operation.name": "invoke_agent",
+            f"{operation} {target}", kind=kind, attributes={"gen_ai.operation.name": operation, **attributes}
+        ) as span:
+            yield span
+
+    def question(self, model: str) -> AbstractContextManager[trace.Span]:
+        return self._operation(
+            "invoke_agent",
+            self.agent_name,
+            SpanKind.INTERNAL,
+            {
                 "gen_ai.agent.name": self.agent_name,
                 "gen_ai.provider.name": PROVIDER,
                 "gen_ai.request.model": model,
             },
-        ) as span:
-            yield span
+        )
 
-    @contextmanager
-    def model_call(self, model: str, max_tokens: int) -> Iterator[trace.Span]:
-        with self.tracer.start_as_current_span(
-            f"chat {model}",
-            kind=SpanKind.CLIENT,
-            attributes={
-                "gen_ai.operation.name": "chat",
+    def model_call(self, model: str, max_tokens: int) -> AbstractContextManager[trace.Span]:
+        return self._operation(
+            "chat",
+            model,
+            SpanKind.CLIENT,
+            {
                 "gen_ai.provider.name": PROVIDER,
                 "gen_ai.request.model": model,
                 "gen_ai.request.max_tokens": max_tokens,
             },
-        ) as span:
-            yield span
+        )
 
-    @contextmanager
-    def tool_call(self, name: str, call_id: str) -> Iterator[trace.Span]:
-        with self.tracer.start_as_current_span(
-            f"execute_tool {name}",
-            kind=SpanKind.INTERNAL,
-            attributes={
-                "gen_ai.operation.name": "execute_tool",
-                "gen_ai.tool.name": name,
-                "gen_ai.tool.type": "function",
-                "gen_ai.tool.call.id": call_id,
-            },
-        ) as span:
-            yield span
+    def tool_call(self, name: str, call_id: str) -> AbstractContextManager[trace.Span]:
+        return self._operation(
+            "execute_tool",
+            name,
+            SpanKind.INTERNAL,
+            {"gen_ai.tool.name": name, "gen_ai.tool.type": "function", "gen_ai.tool.call.id": call_id},
+        )
 
 
 def record_response(span: trace.Span, message: Any) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .redact import REDACTED, is_secret_key, redact_text
+from .span_links import identity, link
 
 # Attributes worth showing first; any others follow (noise dropped) up to MAX_ATTRIBUTES.
 KEY_ATTRIBUTES = (
@@ -53,10 +54,7 @@ def build_tree(rows: list[dict[str, Any]]) -> list[SpanNode]:
     """Roots (spans without a parent in `rows`) with their children, each level ordered by start time."""
     nodes = [
         SpanNode(
-            span_id=r["SpanId"],
-            parent_span_id=r["ParentSpanId"],
-            service=r["ServiceName"],
-            name=r["SpanName"],
+            **identity(r),
             kind=r["SpanKind"],
             start=r["Timestamp"],
             duration_ms=round(r["Duration"] / 1e6, 3),
@@ -66,15 +64,9 @@ def build_tree(rows: list[dict[str, Any]]) -> list[SpanNode]:
         )
         for r in rows
     ]
-    by_id = {n.span_id: n for n in nodes}
-    roots: list[SpanNode] = []
-    for node in sorted(nodes, key=lambda n: n.start):
-        parent = by_id.get(node.parent_span_id) if node.parent_span_id else None
-        if parent is None or parent is node:
-            node.orphan = bool(node.parent_span_id)
-            roots.append(node)
-        else:
-            parent.children.append(node)
+    roots = link(nodes, order=sorted(nodes, key=lambda n: n.start))
+    for root in roots:
+        root.orphan = bool(root.parent_span_id)
     if not roots:
         return []
     origin = min(n.start for n in nodes)

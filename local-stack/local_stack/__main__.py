@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click_common.config import load_settings, run_main
 
-from .otlp_receiver import OtlpOptions
+from .collector.receiver import OtlpOptions
 from .settings import LocalStackSettings, SharedNames
 from .stack import LocalStack
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
-from .clickhouse_http import ClickHouseHTTP
-from .engine import Engine
-from .otlp_receiver import OtlpOptions, OtlpReceiver
+from .clickhouse.engine import Engine
+from .clickhouse.server import ClickHouseHTTP
+from .clickhouse.users import load_users
+from .collector.receiver import OtlpOptions, OtlpReceiver
 from .paths import INIT_SQL, USERS_XML
-from .s3_server import S3Server
-from .users import load_users
+from .s3.server import S3Server
 
 log = logging.getLogger("local_stack")
 
@@ -50,6 +50,12 @@ class LocalStack:
     users_xml: Path = USERS_XML
     otlp: OtlpOptions | None = None  # None: no OTLP receiver
     clickhouse_connections: int = 2  # chDB connections per user profile
+    # Set by start(), each as its component comes up; stop() stops those that did.
+    engine: Engine | None = field(default=None, init=False, repr=False)
+    http: ClickHouseHTTP | None = field(default=None, init=False, repr=False)
+    _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
+    s3: S3Server | None = field(default=None, init=False, repr=False)
+    receiver: OtlpReceiver | None = field(default=None, init=False, repr=False)
 
     async def start(self) -> None:
         ensure_free(self.host, self.clickhouse_port, "--clickhouse-port")
@@ -96,16 +102,17 @@ class LocalStack:
                 log.warning("stop: %s", exc)
 
     async def _stop_otlp(self) -> None:
-        if hasattr(self, "receiver"):
+        if self.receiver is not None:
             await self.receiver.stop()
 
     async def _stop_http(self) -> None:
-        if hasattr(self, "_runner"):
+        if self._runner is not None:
             await self._runner.cleanup()
+        if self.http is not None:
             self.http.close()
-        if hasattr(self, "engine"):
+        if self.engine is not None:
             self.engine.close()
 
     async def _stop_s3(self) -> None:
-        if hasattr(self, "s3"):
+        if self.s3 is not None:
             self.s3.stop()

@@ -13,7 +13,7 @@ from trace_agent.settings import Settings
 from trace_agent.tools import ToolContext
 
 from tests.agent.fake_anthropic import FakeAnthropic
-from tests.agent.spans import Span, hex_id, insert, minutes_ago
+from tests.support.spans import Span, hex_id, insert, minutes_ago
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from trace_agent.repl import Repl
 from trace_agent.settings import Settings
 
 from tests.agent.fake_anthropic import Fail, Turn, text, tool_use
-from tests.agent.spans import Span, insert, minutes_ago
+from tests.support.spans import Span, insert, minutes_ago
 
 MISSING_KEY = (
     "ANTHROPIC_API_KEY is not set: put it in .env or the environment (export ANTHROPIC_API_KEY=sk-ant-…) "

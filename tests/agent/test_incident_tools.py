@@ -7,7 +7,7 @@ import random
 
 from trace_agent.tools import execute
 
-from tests.agent.spans import SPAN_COLUMNS, Span, hex_id, minutes_ago
+from tests.support.spans import SPAN_COLUMNS, Span, hex_id, minutes_ago
 
 LOG_COLUMNS = ["Timestamp", "TraceId", "SpanId", "SeverityText", "SeverityNumber", "ServiceName", "Body"]
 
@@ -52,9 +52,10 @@ def test_attribute_breakdown_finds_the_odd_version_and_replica(ctx, stack):
                     attributes={"server.address": f"db-replica-{1 + i % 3}"})  # fmt: skip
         spans.append(span)
     rows = []
+    resource = SPAN_COLUMNS.index("ResourceAttributes")
     for span in spans:  # the canary's spans carry the new version in their resource
         row = span.row()
-        row[7] = {**row[7], "service.version": "6.4.0" if span.status == "Error" else "6.3.4"}
+        row[resource] = {**row[resource], "service.version": "6.4.0" if span.status == "Error" else "6.3.4"}
         rows.append(row)
     client = stack.client()
     client.insert("default.otel_traces", rows, column_names=SPAN_COLUMNS)

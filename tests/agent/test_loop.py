@@ -11,7 +11,7 @@ from trace_agent.loop import Agent, AgentAPIError, make_client
 from trace_agent.results import ToolResult
 
 from tests.agent.fake_anthropic import Fail, FakeAnthropic, Turn, text, tool_use
-from tests.agent.spans import Span, hex_id, insert, minutes_ago
+from tests.support.spans import Span, hex_id, insert, minutes_ago
 
 
 class Recorder:

@@ -31,8 +31,8 @@ from trace_agent.prompts import POLICY, SEED_QUESTIONS, SERVER_INSTRUCTIONS, SYS
 from trace_agent.results import DATA_PREAMBLE
 from trace_agent.tools import TOOLS
 
-from tests.agent.spans import Span, hex_id, insert, minutes_ago
 from tests.conftest import REPO, StackHandle, free_port
+from tests.support.spans import Span, hex_id, insert, minutes_ago
 
 TRANSPORTS = ["stdio", "http"]
 ENRICHED_COLUMNS = [

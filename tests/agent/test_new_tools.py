@@ -10,7 +10,7 @@ from trace_agent import critical_path as cpath
 from trace_agent.links import trace_url
 from trace_agent.tools import execute
 
-from tests.agent.spans import Span, hex_id, insert, minutes_ago
+from tests.support.spans import Span, hex_id, insert, minutes_ago
 
 LOG_COLUMNS = ["Timestamp", "TraceId", "SpanId", "SeverityText", "SeverityNumber", "ServiceName", "Body"]
 

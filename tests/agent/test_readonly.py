@@ -7,7 +7,7 @@ import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 from trace_agent.db import Database, QueryError
 
-from tests.agent.spans import Span, insert, minutes_ago
+from tests.support.spans import Span, insert, minutes_ago
 
 ATTEMPTS = [
     "INSERT INTO default.otel_traces (TraceId, SpanId) VALUES ('x', 'y')",

@@ -9,7 +9,7 @@ import pytest
 from trace_agent.embedding import embed
 from trace_agent.tools import execute
 
-from tests.agent.spans import hex_id, minutes_ago
+from tests.support.spans import hex_id, minutes_ago
 
 TEXTS = {
     (

@@ -13,7 +13,7 @@ from trace_agent.telemetry import Telemetry
 from trace_agent.tools import execute
 
 from tests.agent.fake_anthropic import Turn, text, tool_use
-from tests.agent.spans import Span, insert, minutes_ago
+from tests.support.spans import Span, insert, minutes_ago
 
 QUESTION = "which services fail for customer zq-7781?"
 

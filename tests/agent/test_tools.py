@@ -11,7 +11,7 @@ import pytest
 from trace_agent.results import model_text
 from trace_agent.tools import execute
 
-from tests.agent.spans import Span, hex_id, insert, minutes_ago, now
+from tests.support.spans import Span, hex_id, insert, minutes_ago, now
 
 SERVICES = ["checkout-service", "payment-service", "inventory-service"]
 

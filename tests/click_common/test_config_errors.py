@@ -118,7 +118,7 @@ def test_the_supervisor_does_not_restart_a_process_that_failed_for_configuration
     stack = "python -c 'print(\"local-stack ready\", flush=True); import time; time.sleep(600)'"
     procfile.write_text(f"stack: {stack}\nbad: python {bad} {starts}\n")
     sup = subprocess.Popen(
-        [sys.executable, "-m", "local_stack.supervise", "--procfile", str(procfile)],
+        [sys.executable, "-m", "local_stack.supervisor", "--procfile", str(procfile)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
     )  # fmt: skip
     assert sup.stdout is not None

@@ -1,4 +1,5 @@
-"""The real OpenTelemetry Collector (built from source by local_stack.otelcol_build) as a process of a test.
+"""The real OpenTelemetry Collector (built from source by local_stack.real_collector.build) as a process of a
+test.
 
 It runs config/otel-collector-config.yaml with only its addresses changed: the OTLP receiver, the health
 check and the collector's own metrics on free loopback ports, the clickhouse exporter on the local stack's
@@ -20,8 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
-from local_stack import otelcol_build
-from local_stack.otelcol_validate import COLLECTOR_CONFIG
+from local_stack.real_collector import build as otelcol_build
+from local_stack.real_collector.validate import COLLECTOR_CONFIG
 
 from tests.conftest import StackHandle, free_port
 

@@ -95,7 +95,7 @@ def run_loader_once(stack: StackHandle, log_dir: Path) -> str:
 
 def run_bench(stack: StackHandle) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "local_stack.bench", "--settle", "0"],
+        [sys.executable, "-m", "local_stack.tools.bench", "--settle", "0"],
         env=stack.env(), capture_output=True, text=True, cwd=REPO, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from local_stack import otelcol_build
+from local_stack.real_collector import build as otelcol_build
 
 from tests.collector import otelcol
 

@@ -26,7 +26,7 @@ from tests.collector.pipeline import (
     wait_for,
     wait_for_s3_spans,
 )
-from tests.local_pipeline.otlp_samples import traces_request
+from tests.support.otlp_samples import traces_request
 
 pytestmark = pytest.mark.slow
 

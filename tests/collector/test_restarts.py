@@ -15,7 +15,7 @@ import pytest
 
 from tests.collector.otelcol import Ports, RealCollector
 from tests.collector.pipeline import run_bench, run_loader_once, s3_spans, settled_count, wait_for
-from tests.local_pipeline.otlp_samples import traces_request
+from tests.support.otlp_samples import traces_request
 
 pytestmark = pytest.mark.slow
 

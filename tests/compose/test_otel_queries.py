@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.spans import SPAN_COLUMNS, drop_spans
+
 from .conftest import REPO
-from .spans import SPAN_COLUMNS, drop_spans
 
 QUERIES_FILE = REPO / "otel_queries.sql"
 DIM = 384
@@ -71,9 +72,10 @@ def drop(stack):
     for table in ("default.otel_metrics_gauge", "default.otel_metrics_sum"):
         client.insert(table, points, column_names=["TimeUnix", "ServiceName", "MetricName", "Value"])
     enriched = [
-        [s[0], s[1], s[2], s[3], s[6], s[4], s[5], s[10], s[11], s[9], f"{s[6]} {s[4]} {s[10]}",
-         unit_vector(i), "all-MiniLM-L6-v2", now]
-        for i, s in enumerate(spans[:30])
+        [s["Timestamp"], s["TraceId"], s["SpanId"], s["ParentSpanId"], s["ServiceName"], s["SpanName"],
+         s["SpanKind"], s["StatusCode"], s["StatusMessage"], s["Duration"],
+         f"{s['ServiceName']} {s['SpanName']} {s['StatusCode']}", unit_vector(i), "all-MiniLM-L6-v2", now]
+        for i, s in enumerate(dict(zip(SPAN_COLUMNS, row, strict=True)) for row in spans[:30])
     ]  # fmt: skip
     client.insert(
         "otel.otel_traces_enriched",

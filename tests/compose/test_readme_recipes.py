@@ -28,9 +28,7 @@ def test_every_recipe_the_readme_mentions_exists():
 
 
 def test_the_command_table_lists_every_user_facing_recipe():
-    table = re.search(
-        r"^## Commands$(.*?)<!-- section:compose -->", (REPO / "README.md").read_text(), re.M | re.S
-    )
+    table = re.search(r"^## Commands$(.*?)^## ", (REPO / "README.md").read_text(), re.M | re.S)
     assert table, "the README's command table"
     listed = set(re.findall(r"^\| `just ([a-z][a-z0-9-]*)", table.group(1), re.M))
     listed |= set(re.findall(r"^\| `just [a-z-]+` / `just ([a-z][a-z0-9-]*)", table.group(1), re.M))

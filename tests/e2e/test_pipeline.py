@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
-from tests.failure_modes import FAILURE_MODES
+from tests.support.failure_modes import FAILURE_MODES
 from tests.support.generator_env import COMPRESSED_DROP
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
-"""Spans for the enricher's tests, written to otel.otel_traces the way the exporter and loader write them
-(the exporter's insert column list; the table fills InsertedAt itself)."""
+"""Spans for the enricher's tests: a catalogue of SNKRS drop traffic, written to otel.otel_traces the way the
+exporter and loader write them (rows from `tests.support.spans`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-EXPORTER_COLUMNS = [
-    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
-    "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration", "StatusCode",
-    "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId", "Links.SpanId",
-    "Links.TraceState", "Links.Attributes",
-]  # fmt: skip
+from tests.support.spans import insert as insert_spans
+from tests.support.spans import span_row
 
 
 @dataclass
@@ -29,20 +25,17 @@ class Span:
 
     def row(self, rng: random.Random) -> list:
         n = str(rng.randrange(1, 10))  # values in messages vary from span to span, as in real traffic
-        events = ([], [], [])
+        events: list[tuple[str, dict]] = []
         if self.exception:
             message = self.exception[1].replace("{n}", n)
-            events = (
-                [self.timestamp],
-                ["exception"],
-                [{"exception.type": self.exception[0], "exception.message": message}],
-            )
-        return [
+            events = [("exception", {"exception.type": self.exception[0], "exception.message": message})]
+        return span_row(
             self.timestamp, f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(64):016x}",
-            f"{rng.getrandbits(64):016x}", "", self.name, self.kind, self.service,
-            {"service.name": self.service}, "snkrs", "1.0", self.attributes,
-            int(self.duration_ms * 1e6), self.status, self.message.replace("{n}", n), *events, [], [], [], [],
-        ]  # fmt: skip
+            parent_span_id=f"{rng.getrandbits(64):016x}", name=self.name, kind=self.kind,
+            service=self.service, resource={"service.name": self.service}, scope=("snkrs", "1.0"),
+            attributes=self.attributes, duration=int(self.duration_ms * 1e6), status=self.status,
+            message=self.message.replace("{n}", n), events=events,
+        )  # fmt: skip
 
 
 def catalogue() -> list[Span]:
@@ -111,26 +104,5 @@ def make_rows(count: int, seed: int, base: datetime | None = None) -> list[list]
     return rows
 
 
-def raw_row(
-    ts: datetime,
-    trace_id: str | bytes,
-    span_id: str | bytes,
-    *,
-    name: str | bytes = "",
-    kind: str = "",
-    service: str | bytes = "",
-    attributes: dict | None = None,
-    duration: int = 0,
-    status: str = "",
-    message: str | bytes = "",
-    events: list[tuple[str | bytes, dict]] = (),
-) -> list:
-    """One row in the exporter's column order, with whatever odd values a test needs."""
-    return [
-        ts, trace_id, span_id, "", "", name, kind, service, {}, "", "", attributes or {}, duration, status,
-        message, [ts] * len(events), [e[0] for e in events], [e[1] for e in events], [], [], [], [],
-    ]  # fmt: skip
-
-
 def insert(client, rows: list[list], table: str = "otel.otel_traces") -> None:
-    client.insert(table, rows, column_names=EXPORTER_COLUMNS)
+    insert_spans(client, rows, table)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tcp_proxy import Proxy
+from tests.support.tcp_proxy import Proxy
 
 from .spans import catalogue, insert, make_rows
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from .spans import EXPORTER_COLUMNS, insert, make_rows, raw_row
+from tests.support.spans import SPAN_COLUMNS, span_row
+
+from .spans import insert, make_rows
 
 
 def nearest(client, model, question: str, k: int = 10) -> list[tuple]:
@@ -66,17 +68,17 @@ def test_bad_input_is_sanitised_and_enriched_once(stack, make_enricher):
     ts = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=30)
     odd = b"\xff\xfe\x00 checkout \x1b[31m \xc3"
     rows = [
-        raw_row(ts, "a" * 32, "1" * 16),
-        raw_row(
+        span_row(ts, "a" * 32, "1" * 16),
+        span_row(
             ts, "b" * 32, "2" * 16, name=odd, kind="SPAN_KIND_BOGUS", service=odd, duration=2**63,
             attributes={"http.route": b"x" * 2_000_000, "error.type": odd}, status="Error",
             message=odd * 1000,
             events=[(odd, {"exception.message": odd}), (b"exception", {"exception.type": odd})],
         ),
-        raw_row(ts, b"\x00\xffodd-trace", b"\xfe-span", name="ok", kind="Server", service="svc", duration=5),
+        span_row(ts, b"\x00\xffodd-trace", b"\xfe-span", name="ok", kind="Server", service="svc", duration=5),
     ]  # fmt: skip
     for row in rows:  # one insert each: clickhouse-connect wants one Python type (str or bytes) per column
-        client.insert("otel.otel_traces", [row], column_names=EXPORTER_COLUMNS)
+        client.insert("otel.otel_traces", [row], column_names=SPAN_COLUMNS)
     enricher = make_enricher(stack, read_rows=2)
     assert enricher.catch_up().spans == 3
     assert enricher.catch_up().spans == 0  # byte-odd ids are matched exactly: nothing is enriched twice

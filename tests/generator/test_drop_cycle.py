@@ -8,7 +8,7 @@ import pytest
 from snkrs_generator.catalog import SERVICE_VERSIONS
 from snkrs_generator.telemetry import DURATION_BUCKETS
 
-from tests.failure_modes import FAILURE_MODES
+from tests.support.failure_modes import FAILURE_MODES
 
 INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
 STATUS_ERROR = 2

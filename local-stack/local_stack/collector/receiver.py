@@ -1,0 +1,89 @@
+"""The collector stand-in: OTLP gRPC and HTTP receivers → batch → awss3 + clickhouse exporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+import grpc
+from aiohttp import web
+from botocore.config import Config
+from click_common import clickhouse
+
+from .exporters import ClickHouseExporter, S3Exporter
+from .grpc_receiver import build_server
+from .http_receiver import OtlpHTTP
+from .pipeline import OtlpPipeline, PipelineSettings
+
+
+@dataclass
+class OtlpOptions:
+    grpc_port: int = 4317
+    http_port: int = 4318
+    send_batch_size: int = 8192
+    batch_timeout: float = 0.2
+    s3_prefix: str = "otel"
+    s3_compression: str = "none"  # none | gzip, as the awss3exporter's s3uploader.compression
+    max_queued_items: int = 200_000
+
+    @property
+    def compressed(self) -> bool:
+        return self.s3_compression == "gzip"
+
+
+class OtlpReceiver:
+    def __init__(
+        self, host: str, options: OtlpOptions, clickhouse_port: int, s3_url: str, bucket: str, region: str
+    ) -> None:
+        self.host, self.options = host, options
+        self._grpc: grpc.aio.Server | None = None  # set by start()
+        self._http: web.AppRunner | None = None
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=s3_url,
+            region_name=region,
+            aws_access_key_id="local-stack",
+            aws_secret_access_key="local-stack",
+            config=Config(retries={"max_attempts": 2}, max_pool_connections=8),
+        )
+        exporters = [
+            S3Exporter(s3, bucket, options.s3_prefix, options.compressed),
+            ClickHouseExporter(
+                lambda: clickhouse.connect(host, clickhouse_port, "default", "", compress=False)
+            ),
+        ]
+        self.pipeline = OtlpPipeline(
+            exporters,
+            PipelineSettings(
+                send_batch_size=options.send_batch_size,
+                timeout=options.batch_timeout,
+                max_queued_items=options.max_queued_items,
+            ),
+        )
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"{self.host}:{self.options.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.options.http_port}"
+
+    async def start(self) -> None:
+        self.pipeline.start()
+        self._grpc = build_server(self.pipeline, self.host, self.options.grpc_port)
+        await self._grpc.start()
+        # auto_decompress off: the handler decodes Content-Encoding itself (a corrupt body: 400 + reason)
+        self._http = web.AppRunner(
+            OtlpHTTP(self.pipeline).app(), access_log=None, handle_signals=False, auto_decompress=False
+        )
+        await self._http.setup()
+        await web.TCPSite(self._http, self.host, self.options.http_port).start()
+
+    async def stop(self) -> None:
+        """Stop taking requests, then export everything already accepted."""
+        if self._grpc is not None:
+            await self._grpc.stop(grace=2.0)
+        if self._http is not None:
+            await self._http.cleanup()
+        await self.pipeline.stop()

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+from local_stack.clickhouse.engine import Engine
+from local_stack.clickhouse.users import load_users
+from local_stack.paths import INIT_SQL, USERS_XML
+
+TRACE_COLUMNS = [
+    ("Timestamp", "DateTime64(9)"),
+    ("TraceId", "String"),
+    ("SpanId", "String"),
+    ("ParentSpanId", "String"),
+    ("TraceState", "String"),
+    ("SpanName", "LowCardinality(String)"),
+    ("SpanKind", "LowCardinality(String)"),
+    ("ServiceName", "LowCardinality(String)"),
+    ("ResourceAttributes", "Map(LowCardinality(String), String)"),
+    ("ScopeName", "String"),
+    ("ScopeVersion", "String"),
+    ("SpanAttributes", "Map(LowCardinality(String), String)"),
+    ("Duration", "UInt64"),
+    ("StatusCode", "LowCardinality(String)"),
+    ("StatusMessage", "String"),
+    ("Events.Timestamp", "Array(DateTime64(9))"),
+    ("Events.Name", "Array(LowCardinality(String))"),
+    ("Events.Attributes", "Array(Map(LowCardinality(String), String))"),
+    ("Links.TraceId", "Array(String)"),
+    ("Links.SpanId", "Array(String)"),
+    ("Links.TraceState", "Array(String)"),
+    ("Links.Attributes", "Array(Map(LowCardinality(String), String))"),
+]
+
+
+def test_users_file_gives_agent_a_readonly_profile():
+    users = load_users(USERS_XML)
+    assert users["agent"].readonly
+    assert users["agent"].settings["result_overflow_mode"] == "break"
+    assert not users["default"].readonly
+    assert {"collector", "loader", "enricher"} <= users.keys()
+
+
+def _columns(engine: Engine, table: str) -> list[tuple[str, str]]:
+    rows = engine._main.query(
+        f"SELECT name, type FROM system.columns WHERE concat(database, '.', table) = '{table}' "
+        "ORDER BY position",
+        "TabSeparated",
+    )
+    return [tuple(line.split("\t")) for line in rows.bytes().decode().splitlines()]
+
+
+def test_init_db_applies_twice_and_matches_the_exporter_schema(tmp_path: Path):
+    engine = Engine(tmp_path / "ch")
+    try:
+        first = engine.run_script(INIT_SQL.read_text())
+        second = engine.run_script(INIT_SQL.read_text())
+        assert first == second > 10
+        default_traces = _columns(engine, "default.otel_traces")
+        assert default_traces == TRACE_COLUMNS
+        # the loader's target carries the exporter's columns in the same order (plus additions after them)
+        assert _columns(engine, "otel.otel_traces")[: len(TRACE_COLUMNS)] == TRACE_COLUMNS
+        tables = engine._main.query(
+            "SELECT concat(database, '.', name) FROM system.tables WHERE database IN ('default', 'otel') "
+            "ORDER BY 1",
+            "TabSeparated",
+        )
+        names = set(tables.bytes().decode().split())
+        for kind in ("gauge", "sum", "histogram", "exponential_histogram", "summary"):
+            assert f"default.otel_metrics_{kind}" in names
+        assert {
+            "default.otel_logs",
+            "default.otel_traces_trace_id_ts",
+            "otel.otel_traces_trace_id_ts",
+        } <= names
+    finally:
+        engine.close()
