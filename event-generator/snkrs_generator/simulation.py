@@ -211,12 +211,14 @@ class Simulation:
         # one process: the original seeding; N processes: each its own stream, fixed by seed, N and index
         shard = f"-{index}/{count}" if count > 1 else ""
         seeds = random.Random(f"{s.seed}-{self.state.cycle}-{phase.value}{shard}")
+        ends = started + spec.duration_s / s.time_scale
+        if deadline is not None:
+            ends = min(ends, deadline)
         if self.clock.simulated:
             self.run_simulated(spec, workers, seeds, requests)
+        elif s.flat_out:
+            self.run_flat_out(ends, workers, seeds, requests)
         else:
-            ends = started + spec.duration_s / s.time_scale
-            if deadline is not None:
-                ends = min(ends, deadline)
             phase_stop = threading.Event()
             threads = [
                 threading.Thread(
@@ -325,6 +327,32 @@ class Simulation:
             think = s.waiting_room_poll_s if polling else rng.lognormvariate(mu, 0.5)
             heapq.heappush(events, (t_ns + int((took + think) * NS), i))
         clock.set(end)
+
+    def run_flat_out(self, ends: float, workers: int, seeds: random.Random, requests: list[int]) -> None:
+        """The phase flat out: no think time, so the shoppers take turns in this one thread, a request each,
+        until the phase's wall-clock end (threads would only contend for the GIL and the SDK's locks). Each
+        shopper keeps its own seeded streams, derived as the threaded shoppers derive theirs."""
+        tel, journeys = self.telemetry, self.journeys
+        shoppers = []
+        for _ in range(workers):
+            rng = random.Random(seeds.getrandbits(64))
+            ids = random.Random(rng.getrandbits(64))
+            shoppers.append([rng, ids, journeys.new_shopper(rng)])
+        stop, backpressure, bind, step = self.stop, tel.backpressure, tel.ids.bind, journeys.step
+        while not stop.is_set() and time.monotonic() < ends:
+            for i, turn in enumerate(shoppers):
+                backpressure.wait(stop)
+                rng, ids, shopper = turn
+                bind(ids)
+                try:
+                    step(rng, shopper)
+                except Exception:
+                    self.report.worker_errors += 1
+                    log.exception("shopper %d failed a request (continuing with a new shopper)", i)
+                    shopper.done = True
+                requests[i] += 1
+                if shopper.done:
+                    turn[2] = journeys.new_shopper(rng)
 
     def shopper(
         self,

@@ -231,7 +231,6 @@ class Telemetry:
         counting_spans = CountingSpanProcessor(self.span_processor, self.spans)
         counting_logs = CountingLogProcessor(self.log_processor, self.logs)
         self._counting = (counting_spans, counting_logs)
-        self._interval_ms = max(200.0, settings.metric_interval_s * 1000.0 / settings.time_scale)
         self._rng = random.Random(f"resources-{settings.seed}")
         self.services: dict[str, ServiceTelemetry] = {}
         self.instances: list[ServiceTelemetry] = []
@@ -246,7 +245,8 @@ class Telemetry:
         tracer_provider.add_span_processor(counting_spans)
         logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         logger_provider.add_log_record_processor(counting_logs)
-        reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=self._interval_ms)
+        interval_ms = self.settings.metric_interval_ms
+        reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=interval_ms)
         meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
         instance = ServiceTelemetry(name, resource, tracer_provider, meter_provider, logger_provider)
         self.instances.append(instance)
