@@ -215,15 +215,16 @@ class BarePipelines:
         exporters = otlp_exporters(s)
         if self.default_span_processor:  # the SDK defaults: 2048 queue, 512 batch, 5 s delay
             self.spans = BatchSpanProcessor(exporters.spans)
-        else:  # the generator's batch settings, and a queue that holds every span: no backpressure needed
+        else:  # the generator's queue and batch settings (`pending` keeps the loop below its queue size)
             self.spans = BatchSpanProcessor(
-                exporters.spans, max_queue_size=1 << 22,
+                exporters.spans, max_queue_size=s.span_queue_size,
                 schedule_delay_millis=s.export_delay_ms, max_export_batch_size=s.export_batch_size,
             )  # fmt: skip
         self.logs = BatchLogRecordProcessor(
-            exporters.logs, max_queue_size=1 << 20,
+            exporters.logs, max_queue_size=s.log_queue_size,
             schedule_delay_millis=s.export_delay_ms, max_export_batch_size=s.export_batch_size,
         )  # fmt: skip
+        self.pending = self.spans._batch_processor._queue.__len__  # the SDK 1.x queue (a deque)
         self.tracers: dict[Resource, Any] = {}
         self.loggers: dict[Resource, Any] = {}
         self.meter_providers: dict[Resource, MeterProvider] = {}
@@ -304,13 +305,16 @@ def bare_loop(sink: SinkProcess, settings: Settings, phases: list[tuple[Recordin
     before = sink.count("traces")
     pipelines = BarePipelines(settings, default_span_processor=default)
     plans = [(replay_plan(pipelines, recording), count) for recording, count in phases]
-    ids = pipelines.ids
+    ids, pending, max_pending = pipelines.ids, pipelines.pending, settings.max_pending
     started, cpu = time.perf_counter(), time.process_time()
     total = 0
     for plan, count in plans:
         n = len(plan)
         total += count
         for i in range(count):
+            if not default:
+                while pending() > max_pending:  # as the generator paces itself: wait for the exporter
+                    time.sleep(0.001)
             (tracer, name, kind, attributes, links, start, end, parent, trace_id, span_id, events, status,
              logs, measured) = plan[i % n]  # fmt: skip
             ids.trace_id, ids.span_id = trace_id, span_id
