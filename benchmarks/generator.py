@@ -12,6 +12,11 @@ run, both exporting OTLP/HTTP to the same local sink (its own process, decoding 
 - a paced (not flat-out) compressed cycle for the DROP_LIVE vs PRE_DROP span rate.
 - the flat-out cycle again with `--processes N` (default 2), against the same sink.
 
+Generator, bare loop and multi-process runs alternate for `--rounds` (default 2); the RESULT takes the best
+run of each kind (on a shared machine a slower run is one that got less of it) and prints every run's load
+average. `cpu_ratio` compares spans per CPU-second of this process (load-independent); `multi_vs_one`
+includes starting the processes, `multi_vs_one_running` compares the rates over the drop cycle itself.
+
 Floors (issue 3): generator/bare ≥ 0.7, drops 0, DROP_LIVE span rate ≥ 10× PRE_DROP's; (issue 17)
 generator/bare ≥ 0.85, --processes 2 ≥ 1.6× one process.
 """
@@ -342,12 +347,61 @@ def bare_loop(sink: SinkProcess, settings: Settings, phases: list[tuple[Recordin
     return seconds, cpu, total - (sink.count("traces") - before)
 
 
+@dataclass
+class Measured:
+    spans: int
+    seconds: float  # wall clock, from the call to the report (processes started, telemetry shut down)
+    running_s: float  # the run's own seconds (the drop cycle, without start-up and shutdown)
+    cpu_s: float
+    drops: int
+    load: float  # the machine's 1-minute load average when the run started
+
+    @property
+    def rate(self) -> float:
+        return self.spans / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.spans / self.cpu_s
+
+    def line(self) -> str:
+        running = self.spans / self.running_s
+        return (
+            f"{self.spans} spans in {self.seconds:.1f} s = {self.rate:.0f}/s ({running:.0f}/s over the "
+            f"cycle's {self.running_s:.1f} s), dropped={self.drops}; CPU {self.cpu_s:.1f} s = "
+            f"{self.cpu_rate:.0f} spans per CPU-second; load average {self.load:.1f}"
+        )
+
+
+def generator_run(sink: SinkProcess, settings: Settings):
+    """The generator flat out (`settings.processes` processes), measured."""
+    before, sink_cpu, load = sink.count("traces"), sink.cpu_seconds(), os.getloadavg()[0]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, cpu = time.perf_counter(), time.process_time()
+    report = run_processes(settings)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # a pool's processes, joined by now
+    cpu += after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    received = sink.count("traces") - before
+    if received != report.spans.exported:
+        print(f"  note: the sink received {received} spans, the generator counted {report.spans.exported}")
+    drops = report.spans.dropped + report.spans.failed
+    measured = Measured(report.spans.exported, seconds, report.seconds, cpu, drops, load)
+    print(f"  {measured.line()}; {measured.cpu_s / seconds:.2f} cores busy; sink CPU "
+          f"{sink.cpu_seconds() - sink_cpu:.1f} s (+{report.logs.exported} logs, "
+          f"{report.metric_points.exported} metric points)", flush=True)  # fmt: skip
+    return measured, report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--time-scale", type=float, default=10.0, help="compression of the flat-out cycle")
     parser.add_argument("--paced-time-scale", type=float, default=10.0, help="compression of the paced cycle")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--processes", type=int, default=2, help="processes of the multi-process run")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="generator, bare loop and multi-process runs, interleaved"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("snkrs_generator").setLevel(logging.WARNING)
@@ -369,74 +423,56 @@ def main() -> None:
             )
 
         flat = base.model_copy(update={"time_scale": args.time_scale, "flat_out": True})
-        print(f"generator flat-out, one cycle at time-scale {args.time_scale:g} ...", flush=True)
-        before, sink_cpu = sink.count("traces"), sink.cpu_seconds()
-        load = os.getloadavg()[0]
-        started, cpu = time.perf_counter(), time.process_time()
-        report = run(flat)
-        gen_seconds, gen_cpu = time.perf_counter() - started, time.process_time() - cpu
-        gen_spans = report.spans.exported
-        received = sink.count("traces") - before
-        if received != gen_spans:
-            print(f"  note: the sink received {received} spans, the generator counted {gen_spans} exported")
-        gen_drops = report.spans.dropped + report.spans.failed
-        gen_rate, gen_cpu_rate = gen_spans / gen_seconds, gen_spans / gen_cpu
-        print(f"  {gen_spans} spans exported in {gen_seconds:.1f} s = {gen_rate:.0f}/s, dropped={gen_drops} "
-              f"(+{report.logs.exported} logs, {report.metric_points.exported} metric points); "
-              f"CPU {gen_cpu:.1f} s = {gen_cpu_rate:.0f} spans per CPU-second; "
-              f"sink CPU {sink.cpu_seconds() - sink_cpu:.1f} s; load average {load:.1f}")  # fmt: skip
-
-        print(f"generator flat-out, --processes {args.processes} ...", flush=True)
-        before, sink_cpu = sink.count("traces"), sink.cpu_seconds()
-        multi_load = os.getloadavg()[0]
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        multi = run_processes(flat.model_copy(update={"processes": args.processes}))
-        multi_seconds = time.perf_counter() - started  # includes starting the processes
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's processes, joined
-        multi_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-        multi_rate = multi.spans.exported / multi_seconds
-        multi_drops = multi.spans.dropped + multi.spans.failed
-        cores = multi_cpu / multi_seconds
-        print(f"  {multi.spans.exported} spans exported in {multi_seconds:.1f} s = {multi_rate:.0f}/s, "
-              f"dropped={multi_drops}, sink received {sink.count('traces') - before}; processes' CPU "
-              f"{multi_cpu:.1f} s = {multi.spans.exported / multi_cpu:.0f} spans per CPU-second, "
-              f"{cores:.2f} cores busy of {os.cpu_count()}; sink CPU {sink.cpu_seconds() - sink_cpu:.1f} s; "
-              f"load average {multi_load:.1f}")  # fmt: skip
-
         # the telemetry to replay: a flat-out cycle recorded in memory (shorter: the same phase mix)
         recorded = record_cycle(flat.model_copy(update={"time_scale": args.time_scale * 4}))
-        phases = [(recorded[p.phase.value], p.spans.exported) for p in report.phases]
         spans = [s for r in recorded.values() for s in r.spans]
         logs = sum(len(v) for v in next(iter(recorded.values())).logs.values())
         measured = sum(len(v) for v in next(iter(recorded.values())).measurements.values())
         attrs = sum(len(s.attributes or {}) for s in spans) / len(spans)
-        print(f"bare SDK loop: {gen_spans} spans replaying {len(spans)} recorded generator spans "
-              f"({attrs:.1f} attributes/span, {logs} logs, {measured} measurements), same exporters "
-              "and batch sizes ...", flush=True)  # fmt: skip
-        bare_load = os.getloadavg()[0]
-        bare_seconds, bare_cpu, bare_drops = bare_loop(sink, flat, phases)
-        bare_rate, bare_cpu_rate = (
-            (gen_spans - bare_drops) / bare_seconds,
-            (gen_spans - bare_drops) / bare_cpu,
-        )
-        print(f"  {gen_spans} spans exported in {bare_seconds:.1f} s = {bare_rate:.0f}/s, "
-              f"dropped={bare_drops}; CPU {bare_cpu:.1f} s = {bare_cpu_rate:.0f} spans per CPU-second; "
-              f"load average {bare_load:.1f}")  # fmt: skip
+        print(f"bare SDK loop replays {len(spans)} recorded generator spans ({attrs:.1f} attributes/span, "
+              f"{logs} logs, {measured} measurements) through the generator's exporters and batch "
+              "settings", flush=True)  # fmt: skip
+
+        ones, bares, multis = [], [], []
+        for round_ in range(1, args.rounds + 1):
+            print(f"round {round_}: generator flat-out, one cycle at time-scale {args.time_scale:g} ...")
+            one, report = generator_run(sink, flat)
+            ones.append(one)
+            phases = [(recorded[p.phase.value], p.spans.exported) for p in report.phases]
+            print(f"round {round_}: bare SDK loop, as many spans per phase ...", flush=True)
+            load = os.getloadavg()[0]
+            bare_seconds, bare_cpu, bare_drops = bare_loop(sink, flat, phases)
+            bare = Measured(one.spans - bare_drops, bare_seconds, bare_seconds, bare_cpu, bare_drops, load)
+            bares.append(bare)
+            print(f"  {bare.line()}; generator/bare {one.rate / bare.rate:.2f} (CPU "
+                  f"{one.cpu_rate / bare.cpu_rate:.2f})", flush=True)  # fmt: skip
+            print(f"round {round_}: generator flat-out, --processes {args.processes} ...", flush=True)
+            multi, _ = generator_run(sink, flat.model_copy(update={"processes": args.processes}))
+            multis.append(multi)
+            print(f"  --processes {args.processes} vs one: {multi.rate / one.rate:.2f}", flush=True)
 
         print("bare SDK loop with the SDK's default BatchSpanProcessor ...", flush=True)
         default_seconds, _, default_drops = bare_loop(sink, flat, phases, default=True)
-        share = 100 * default_drops / gen_spans
-        print(f"  {gen_spans - default_drops} of {gen_spans} spans exported in {default_seconds:.1f} s: "
+        share = 100 * default_drops / one.spans
+        print(f"  {one.spans - default_drops} of {one.spans} spans exported in {default_seconds:.1f} s: "
               f"the default queue dropped {default_drops} ({share:.0f}%)")  # fmt: skip
 
+    # the best run of each kind (the machine is shared: a slower run is one that got less of it)
+    one = max(ones, key=lambda m: m.rate)
+    bare = max(bares, key=lambda m: m.rate)
+    multi = max(multis, key=lambda m: m.rate)
+    one_running = max(m.spans / m.running_s for m in ones)
+    multi_running = max(m.spans / m.running_s for m in multis)
+    loads = "/".join(f"{m.load:.1f}" for trio in zip(ones, bares, multis, strict=True) for m in trio)
     print(
-        f"RESULT generator_spans_per_s={gen_rate:.0f} bare_spans_per_s={bare_rate:.0f} spans={gen_spans} "
-        f"drops={gen_drops} drop_live_vs_pre_drop={rate_ratio:.1f} sdk_default_drops={default_drops} "
-        f"ratio={gen_rate / bare_rate:.2f} cpu_ratio={gen_cpu_rate / bare_cpu_rate:.2f} "
-        f"processes={args.processes} multi_spans_per_s={multi_rate:.0f} multi_drops={multi_drops} "
-        f"multi_vs_one={multi_rate / gen_rate:.2f} multi_cores_busy={cores:.2f} "
-        f"load_avg={load:.1f}/{multi_load:.1f}/{bare_load:.1f}"
+        f"RESULT generator_spans_per_s={one.rate:.0f} bare_spans_per_s={bare.rate:.0f} spans={one.spans} "
+        f"drops={max(m.drops for m in ones)} drop_live_vs_pre_drop={rate_ratio:.1f} "
+        f"sdk_default_drops={default_drops} ratio={one.rate / bare.rate:.2f} "
+        f"cpu_ratio={max(m.cpu_rate for m in ones) / max(m.cpu_rate for m in bares):.2f} "
+        f"processes={args.processes} multi_spans_per_s={multi.rate:.0f} "
+        f"multi_drops={max(m.drops for m in multis)} multi_vs_one={multi.rate / one.rate:.2f} "
+        f"multi_vs_one_running={multi_running / one_running:.2f} "
+        f"multi_cores_busy={multi.cpu_s / multi.seconds:.2f} load_avg={loads}"
     )
 
 
