@@ -3,12 +3,15 @@ with a new product and fresh inventory. `run` is the API other tools reuse."""
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
 import math
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -391,6 +394,26 @@ class Simulation:
             phase_stop.wait((took + think) / s.time_scale)
 
 
+# young-generation collections: every this many net container allocations instead of Python's 700
+GC_YOUNG_THRESHOLD = 50_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The cyclic GC tuned for telemetry (restored afterwards). Every span allocates dozens of short-lived
+    containers, freed by reference counting; at Python's default threshold the collector runs every few spans
+    and rescans the spans waiting for export (~15% of a flat-out run's CPU). Objects alive at the start (the
+    modules, the settings) are frozen out of the scans."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _iso(t_ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t_ns / NS)) + f".{t_ns // 1_000_000 % 1000:03d}Z"
 
@@ -427,7 +450,8 @@ def run(
     deadline = time.monotonic() + settings.duration_s if settings.duration_s else None
     simulation = Simulation(settings, telemetry, stop, shard)
     try:
-        report = simulation.run(deadline)
+        with fewer_collections():
+            report = simulation.run(deadline)
     finally:
         telemetry.shutdown()
         if settings.labels_file is not None and shard[0] == 0:

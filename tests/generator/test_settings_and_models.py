@@ -163,3 +163,14 @@ def test_stacktrace_is_the_standard_format_once_per_raise_path():
     assert exception_attributes(unraised)["exception.stacktrace"] == "".join(
         traceback.format_exception(unraised)
     )
+
+
+def test_fewer_collections_is_scoped():
+    import gc
+
+    from snkrs_generator.simulation import GC_YOUNG_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
