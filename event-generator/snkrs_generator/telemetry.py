@@ -184,17 +184,35 @@ class ServiceTelemetry:
         )
 
 
+class ServiceResource(Resource):
+    """A Resource whose hash is computed once. The OTLP encoders group every exported span, log record and
+    metric by resource, and the SDK's `Resource.__hash__` serialises the attributes to JSON on each call; a
+    resource never changes, so its hash need not either."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return other is self or super().__eq__(other)
+
+
 def service_resource(
     name: str, settings: Settings, rng: random.Random, version: str | None = None
 ) -> Resource:
-    return Resource.create(
-        {
-            "service.name": name,
-            "service.version": version or SERVICE_VERSIONS[name],
-            "service.namespace": settings.service_namespace,
-            "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "deployment.environment.name": settings.environment,
-        }
+    return ServiceResource(
+        Resource.create(
+            {
+                "service.name": name,
+                "service.version": version or SERVICE_VERSIONS[name],
+                "service.namespace": settings.service_namespace,
+                "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "deployment.environment.name": settings.environment,
+            }
+        )
     )
 
 

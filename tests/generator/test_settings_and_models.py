@@ -174,3 +174,14 @@ def test_fewer_collections_is_scoped():
     with fewer_collections():
         assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_service_resource_hashes_once_and_equals_the_sdk_resource():
+    from opentelemetry.sdk.resources import Resource
+    from snkrs_generator.telemetry import ServiceResource, service_resource
+
+    resource = service_resource("checkout", Settings(_env_file=None), random.Random(1))
+    plain = Resource(resource.attributes, resource.schema_url)
+    assert isinstance(resource, ServiceResource) and resource.attributes["service.name"] == "checkout"
+    assert resource == plain and hash(resource) == hash(plain)
+    assert {resource: 1}[plain] == 1
