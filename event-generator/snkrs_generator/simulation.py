@@ -345,6 +345,8 @@ class Simulation:
         while not stop.is_set() and time.monotonic() < ends:
             for i, turn in enumerate(shoppers):
                 backpressure.wait(stop)
+                if stop.is_set():
+                    break
                 rng, ids, shopper = turn
                 bind(ids)
                 try:

@@ -30,3 +30,17 @@ def test_flat_out_runs_every_phase_and_loses_nothing():
         roots = [s for s in trace if s.parent is None]
         assert len(roots) == 1, [s.name for s in trace]
         assert all(s.parent is None or s.parent.span_id in ids for s in trace)
+
+
+def test_flat_out_stops_promptly_and_flushes():
+    import threading
+    import time
+
+    spans = InMemorySpanExporter()
+    settings = Settings(_env_file=None, seed=4, cycles=1, time_scale=1, flat_out=True)  # a 210 s cycle
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    started = time.monotonic()
+    report = run(settings, Exporters(spans, InMemoryLogRecordExporter()), stop=stop)
+    assert time.monotonic() - started < 10
+    assert report.complete and report.spans.exported == len(spans.get_finished_spans()) > 0
