@@ -56,9 +56,31 @@ class WaitingRoomBacklog(SimulatedFailure):
     error_type = "waiting_room_backlog"
 
 
+# formatted frames by raise path (each frame's code and last instruction fix its lines and carets)
+_FRAMES: dict[tuple, str] = {}
+
+
+def stacktrace(exc: BaseException) -> str:
+    """`traceback.format_exception(exc)`, joined. Formatting frames is the dearest part of a failure (3.11
+    reads and parses source lines for its carets), and the same raise path always formats the same way, so
+    the frames are formatted once per path; the exception's own line is formatted each time."""
+    tb = exc.__traceback__
+    chained = exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__)
+    if tb is None or chained:
+        return "".join(traceback.format_exception(exc))
+    path = []
+    while tb is not None:
+        path.append((tb.tb_frame.f_code, tb.tb_lasti))
+        tb = tb.tb_next
+    key = tuple(path)
+    frames = _FRAMES.get(key)
+    if frames is None:
+        frames = _FRAMES[key] = "".join(traceback.format_tb(exc.__traceback__))
+    return "Traceback (most recent call last):\n" + frames + "".join(traceback.format_exception_only(exc))
+
+
 def exception_attributes(exc: BaseException) -> dict[str, str]:
-    """The semantic-convention exception attributes, for the span event and the log record alike. Formatting a
-    stack trace is the dearest part of a failure (3.11 parses source lines for its carets), so a raised
+    """The semantic-convention exception attributes, for the span event and the log record alike; a raised
     exception's attributes are computed once and kept on it."""
     cached = getattr(exc, "_otel_attributes", None)
     if cached is not None:
@@ -67,7 +89,7 @@ def exception_attributes(exc: BaseException) -> dict[str, str]:
     attributes = {
         "exception.type": f"{kind.__module__}.{kind.__qualname__}",
         "exception.message": str(exc),
-        "exception.stacktrace": "".join(traceback.format_exception(exc)),
+        "exception.stacktrace": stacktrace(exc),
     }
     if exc.__traceback__ is not None:  # not raised yet: its trace is still to come
         exc._otel_attributes = attributes

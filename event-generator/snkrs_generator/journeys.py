@@ -41,6 +41,7 @@ class Journeys:
         self.clock = clock or WallClock(settings.time_scale)
         self.world = World(settings, state, ledger or Ledger(), RateMeter(self.clock))
         self.canaries: dict[str, ServiceTelemetry] = {}  # service name → the instance a bad deploy runs on
+        self._slowed: tuple[str, float] | None = None  # the decoy `tick` last applied
         world, svc = self.world, telemetry.services
         latency = Latencies.from_settings(settings)
         replicas = Replicas(world, latency.database)
@@ -112,8 +113,13 @@ class Journeys:
         return callee
 
     def tick(self) -> None:
-        """Before each request: services slowed by a live decoy are slow, the others are not."""
+        """Before each request: services slowed by a live decoy are slow, the others are not (set again only
+        when the decoy starts, ends or changes)."""
         slow = self.world.incidents.active("slow_healthy")
+        key = (slow.target, slow.strength) if slow is not None else None
+        if key == self._slowed:
+            return
+        self._slowed = key
         for name, svc in self.telemetry.services.items():
             svc.slowdown = slow.strength if slow is not None and slow.target == name else 1.0
 

@@ -148,6 +148,11 @@ class Settings(BaseSettings):
             parse_plan(value)
         return value
 
+    @property
+    def metric_interval_ms(self) -> float:
+        """Every service's metric export interval on the compressed clock (at least 200 ms)."""
+        return max(200.0, self.metric_interval_s * 1000.0 / self.time_scale)
+
     @model_validator(mode="after")
     def _simulated_runs_end(self) -> Settings:
         if self.simulated_clock and self.cycles is None:

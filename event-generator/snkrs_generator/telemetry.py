@@ -184,17 +184,35 @@ class ServiceTelemetry:
         )
 
 
+class ServiceResource(Resource):
+    """A Resource whose hash is computed once. The OTLP encoders group every exported span, log record and
+    metric by resource, and the SDK's `Resource.__hash__` serialises the attributes to JSON on each call; a
+    resource never changes, so its hash need not either."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return other is self or super().__eq__(other)
+
+
 def service_resource(
     name: str, settings: Settings, rng: random.Random, version: str | None = None
 ) -> Resource:
-    return Resource.create(
-        {
-            "service.name": name,
-            "service.version": version or SERVICE_VERSIONS[name],
-            "service.namespace": settings.service_namespace,
-            "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "deployment.environment.name": settings.environment,
-        }
+    return ServiceResource(
+        Resource.create(
+            {
+                "service.name": name,
+                "service.version": version or SERVICE_VERSIONS[name],
+                "service.namespace": settings.service_namespace,
+                "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "deployment.environment.name": settings.environment,
+            }
+        )
     )
 
 
@@ -231,7 +249,6 @@ class Telemetry:
         counting_spans = CountingSpanProcessor(self.span_processor, self.spans)
         counting_logs = CountingLogProcessor(self.log_processor, self.logs)
         self._counting = (counting_spans, counting_logs)
-        self._interval_ms = max(200.0, settings.metric_interval_s * 1000.0 / settings.time_scale)
         self._rng = random.Random(f"resources-{settings.seed}")
         self.services: dict[str, ServiceTelemetry] = {}
         self.instances: list[ServiceTelemetry] = []
@@ -246,7 +263,8 @@ class Telemetry:
         tracer_provider.add_span_processor(counting_spans)
         logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         logger_provider.add_log_record_processor(counting_logs)
-        reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=self._interval_ms)
+        interval_ms = self.settings.metric_interval_ms
+        reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=interval_ms)
         meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
         instance = ServiceTelemetry(name, resource, tracer_provider, meter_provider, logger_provider)
         self.instances.append(instance)

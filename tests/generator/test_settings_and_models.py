@@ -128,3 +128,60 @@ def test_a_seed_reproduces_the_traffic():
     assert len(first) > 20
     assert drop_traffic(5) == first
     assert drop_traffic(6) != first
+
+
+def _raise(exc: Exception, depth: int) -> None:
+    if depth:
+        _raise(exc, depth - 1)
+    raise exc
+
+
+def test_stacktrace_is_the_standard_format_once_per_raise_path():
+    import traceback
+
+    from snkrs_generator.failures import BotBlocked, PaymentDeclined, exception_attributes, stacktrace
+
+    texts = {}
+    for kind, message in ((BotBlocked, "a"), (BotBlocked, "b"), (PaymentDeclined, "c")):
+        for depth in (0, 2, 2):  # the second raise from the same path takes the formatted frames
+            try:
+                _raise(kind(message), depth)
+            except Exception as caught:
+                text = stacktrace(caught)
+                assert text == "".join(traceback.format_exception(caught))
+                texts.setdefault((message, depth), set()).add(text)
+    assert all(len(t) == 1 for t in texts.values()) and len(set().union(*texts.values())) == 6
+    try:  # a chained exception goes the standard way
+        try:
+            _raise(PaymentDeclined("inner"), 1)
+        except PaymentDeclined as inner:
+            raise BotBlocked("outer") from inner
+    except BotBlocked as outer:
+        assert stacktrace(outer) == "".join(traceback.format_exception(outer))
+        assert "The above exception was the direct cause" in stacktrace(outer)
+    unraised = PaymentDeclined("not raised")
+    assert exception_attributes(unraised)["exception.stacktrace"] == "".join(
+        traceback.format_exception(unraised)
+    )
+
+
+def test_fewer_collections_is_scoped():
+    import gc
+
+    from snkrs_generator.simulation import GC_YOUNG_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_service_resource_hashes_once_and_equals_the_sdk_resource():
+    from opentelemetry.sdk.resources import Resource
+    from snkrs_generator.telemetry import ServiceResource, service_resource
+
+    resource = service_resource("checkout", Settings(_env_file=None), random.Random(1))
+    plain = Resource(resource.attributes, resource.schema_url)
+    assert isinstance(resource, ServiceResource) and resource.attributes["service.name"] == "checkout"
+    assert resource == plain and hash(resource) == hash(plain)
+    assert {resource: 1}[plain] == 1
