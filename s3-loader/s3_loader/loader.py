@@ -138,7 +138,10 @@ class Loader:
         except ObjectVanished:
             log.warning("object vanished before download: %s", obj.key)
             return None
-        return otlp_route(obj.key, body) or self._parsers.submit(prepare, obj.key, body).result()
+        return (
+            otlp_route(obj.key, body, self.settings.sql_min_bytes)
+            or self._parsers.submit(prepare, obj.key, body).result()
+        )
 
     def _load_batch(
         self,

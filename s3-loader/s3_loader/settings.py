@@ -25,6 +25,11 @@ class LoaderSettings(ClickHouseSettings):
     download_workers: int = 4  # threads downloading objects
     parse_workers: int = 2  # processes decoding JSON into rows; 0 parses in the loader process
     insert_workers: int = 2  # files inserted at once (each its own insert, deduplication token and rows)
+    # plain traces documents this large (uncompressed) or larger are converted by ClickHouse itself; smaller
+    # ones by otlp_rows, which is faster on them (the SQL route's fixed cost only pays on large documents).
+    # The two routes' deduplication tokens do not see each other's inserts: change it only while no loader
+    # runs, or a file caught between its insert and its bookkeeping row by a crash may load twice.
+    sql_min_bytes: int = Field(1_000_000, ge=0)
     max_attempts: int = 5  # a failing file is tried at most this many times
     retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
     max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down

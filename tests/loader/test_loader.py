@@ -13,7 +13,9 @@ from s3_loader.documents import otlp_route, prepare
 from s3_loader.settings import LoaderSettings
 
 GOLDEN = Path(__file__).parent / "golden"
-FAST = {"LOADER_PARSE_WORKERS": "0", "LOADER_POLL_INTERVAL": "0.2"}
+# LOADER_SQL_MIN_BYTES=0: these small documents take ClickHouse's conversion whenever it can do it, so that
+# both routes are exercised (by default a document this small goes through otlp_rows)
+FAST = {"LOADER_PARSE_WORKERS": "0", "LOADER_POLL_INTERVAL": "0.2", "LOADER_SQL_MIN_BYTES": "0"}
 
 
 def select_expr(column: str) -> str:
@@ -312,3 +314,16 @@ def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_load
     direct = table_rows(stack, "default.otel_traces", TRACE_COLUMNS, order)
     assert len(loaded) == len(documents)
     assert_rows_equal(loaded, direct)
+
+
+def test_small_documents_take_otlp_rows_and_large_ones_the_sql_path_by_default(trace_doc):
+    """ClickHouse's conversion pays only on large documents: below LOADER_SQL_MIN_BYTES (uncompressed) a
+    plain traces document goes through otlp_rows, whose fixed cost per file is lower."""
+    min_bytes = LoaderSettings.model_fields["sql_min_bytes"].default
+    small, large = orjson.dumps(trace_doc(200)), orjson.dumps(trace_doc(5000))
+    assert len(small) < min_bytes <= len(large)
+    assert otlp_route("traces.json", small, min_bytes) is None
+    assert otlp_route("traces.json", small).route == "otlp"  # the SQL path could take it
+    for body in (large, gzip.compress(large)):  # the uncompressed size decides
+        routed = otlp_route("traces.json.gz", body, min_bytes)
+        assert routed is not None and routed.route == "otlp" and routed.rows == 5000
