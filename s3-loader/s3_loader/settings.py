@@ -25,11 +25,15 @@ class LoaderSettings(ClickHouseSettings):
     download_workers: int = 4  # threads downloading objects
     parse_workers: int = 2  # processes decoding JSON into rows; 0 parses in the loader process
     insert_workers: int = 2  # files inserted at once (each its own insert, deduplication token and rows)
-    # plain traces documents this large (uncompressed) or larger are converted by ClickHouse itself; smaller
-    # ones by otlp_rows, which is faster on them (the SQL route's fixed cost only pays on large documents).
-    # The two routes' deduplication tokens do not see each other's inserts: change it only while no loader
-    # runs, or a file caught between its insert and its bookkeeping row by a crash may load twice.
+    # Files listed smaller than this are loaded in claimed batches (one insert per table for many files) and
+    # converted by otlp_rows; plain traces documents this large (uncompressed) or larger by ClickHouse's SQL
+    # path, whose fixed cost only pays on large documents. Every loader of a bucket must use the same value,
+    # and change it only while none runs: a file caught between its insert and its bookkeeping row by a crash
+    # could otherwise be replayed by the other route, whose deduplication token does not see the first.
     sql_min_bytes: int = Field(1_000_000, ge=0)
+    # small files are claimed in batches per window of this many seconds of S3 LastModified (every loader of a
+    # bucket must use the same value, like sql_min_bytes)
+    batch_window_seconds: int = Field(10, gt=0)
     max_attempts: int = 5  # a failing file is tried at most this many times
     retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
     max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down
