@@ -3,12 +3,13 @@ stage alone on the same data, in one run. Floor (issue 8): no stage falls behind
 DROP_LIVE rate — the enrichment lag returns under 30 s within one POST_DROP phase.
 
 - live: a fresh local stack (receiver included), the loader and the enricher as processes with their default
-  settings, and one generator cycle with its defaults (`--time-scale` compresses it for a quick look). Every
-  second the spans the receiver has accepted (its `/status`: the generator's exports as they happen), and the
-  counts of otel.otel_traces (loaded) and otel.otel_traces_enriched (enriched) are sampled. The lag at time t
-  is the age of the oldest span not yet enriched, counted from its export: with E(t) spans enriched, it is
-  t minus the moment the accepted count first exceeded E(t) (every stage works in arrival order, so the
-  counts are FIFO queues). Phase boundaries come from the generator's own `phase=…` log lines.
+  settings, and once both are up (the enricher's model loaded), one generator cycle with its defaults
+  (`--time-scale` compresses it for a quick look). Every second the spans the receiver has accepted (its
+  `/status`: the generator's exports as they happen), and the counts of otel.otel_traces (loaded) and
+  otel.otel_traces_enriched (enriched) are sampled. The lag at time t is the age of the oldest span not yet
+  enriched, counted from its export: with E(t) spans enriched, it is t minus the moment the accepted count
+  first exceeded E(t) (every stage works in arrival order, so the counts are FIFO queues). Phase boundaries
+  come from the generator's own `phase=…` log lines.
 - end-to-end spans/s: the spans that ended during DROP_LIVE over the time from DROP_LIVE's start until the
   last of them was enriched.
 - alone, on the data of the live run: the loader (`--once`, bookkeeping and otel tables emptied first), the
@@ -90,6 +91,14 @@ def _service(module: str, stack: StackHandle, log_dir: Path, *args: str, **env: 
     )
 
 
+def _wait_for_log(path: Path, text: str, process: subprocess.Popen, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and text in path.read_text(errors="replace")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{process.args} did not log {text!r}; see {path}")
+        time.sleep(0.2)
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -110,6 +119,10 @@ def run_live(stack: StackHandle, log_dir: Path, time_scale: float, settle_s: flo
     client = stack.client()
     loader = _service("s3_loader", stack, log_dir)
     enricher = _service("enricher", stack, log_dir)
+    # the drop starts once both services are up (the enricher's model loaded), as in a deployed stack: at
+    # time-scale 10 the whole PRE_DROP lasts less than the model's load on a busy machine
+    _wait_for_log(log_dir / "s3_loader.log", "loading s3://", loader)
+    _wait_for_log(log_dir / "enricher.log", "enricher started", enricher)
     run = LiveRun()
     generator = subprocess.Popen(
         [sys.executable, "-m", "snkrs_generator", "--once", "--time-scale", str(time_scale)],
