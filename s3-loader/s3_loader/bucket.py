@@ -86,6 +86,22 @@ class Bucket:
 
         return self._with_backoff(list_all)
 
+    def exists(self, key: str, etag: str) -> bool:
+        """Whether this version of the object is still there (HEAD, ETag compared here: not every S3 server
+        honours If-Match on HEAD)."""
+
+        def head() -> bool:
+            try:
+                found = self.client.head_object(Bucket=self.name, Key=key)["ETag"].strip('"')
+            except botocore.exceptions.ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in {"NoSuchKey", "404", "NotFound"}:
+                    return False
+                raise
+            return found == etag
+
+        return self._with_backoff(head)
+
     def download(self, obj: S3Object) -> bytes:
         def get() -> bytes:
             try:

@@ -388,3 +388,32 @@ def test_small_files_load_in_one_insert_per_batch(stack, run_loader, unique_key,
     ).result_rows[0][0]
     assert parts <= len(batches)  # one insert per batch, not one per file
     assert "malformed JSON" in done.stderr
+
+
+def test_a_batch_waits_for_members_its_listing_does_not_show(stack, run_loader, unique_key, trace_doc):
+    """A racing loader may claim a batch from a newer listing than this loader's: inserting only the members
+    this loader sees would spend the batch's token without the others. The batch waits until every member
+    still in the bucket is listed; a member gone from the bucket does not hold it back."""
+    s3 = stack.s3()
+    key = unique_key("traces.json")
+    etag = s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(10)))["ETag"].strip('"')
+    unlisted = "elsewhere/traces_000000001.json"  # outside S3_PREFIX: in the bucket, not in the listing
+    unlisted_etag = s3.put_object(Bucket=stack.bucket, Key=unlisted, Body=b"{}")["ETag"].strip('"')
+    settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
+    books = ClickHouseBooks(settings)
+    modified = s3.head_object(Bucket=stack.bucket, Key=key)["LastModified"]
+    window = int(modified.timestamp()) // settings.batch_window_seconds
+    members = [(key, etag), (unlisted, unlisted_etag)]
+    assert books.claim_batch(window, 0, members) == members
+    books.close()
+    count = "SELECT count() FROM otel.otel_traces"
+
+    held = run_loader("--once", LOADER_PARSE_WORKERS="0")
+    assert held.returncode == 0, held.stderr
+    assert "waits for files this listing does not show yet" in held.stderr
+    assert stack.client().query(count).result_rows == [(0,)]
+
+    s3.delete_object(Bucket=stack.bucket, Key=unlisted)
+    done = run_loader("--once", LOADER_PARSE_WORKERS="0")
+    assert done.returncode == 0, done.stderr
+    assert stack.client().query(count).result_rows == [(10,)]
