@@ -200,11 +200,16 @@ class ClickHouseBooks:
         )
         return _members(stands[0][0]) if stands else []
 
-    def load_records(self) -> dict[tuple[str, str], FileRecord]:
+    def load_records(self, keys: list[str] | None = None) -> dict[tuple[str, str], FileRecord]:
+        """The newest record of every file, or of these keys only."""
+        if keys is not None and not keys:
+            return {}
+        where = "" if keys is None else " WHERE key IN {keys:Array(String)}"
         rows = self._call(
             lambda: (
                 self.client.query(
-                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL"
+                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL{where}",
+                    parameters=None if keys is None else {"keys": keys},
                 ).result_rows
             )
         )

@@ -67,13 +67,17 @@ class Bucket:
             log=log, max_wait=self.max_wait, stop=self.stop, give_up_after=self.give_up_after,
         )  # fmt: skip
 
-    def list_objects(self) -> list[S3Object]:
-        """Every object under the prefix, oldest first (LastModified, then key)."""
+    def list_objects(self, prefixes: list[str] | None = None) -> list[S3Object]:
+        """Every object under the prefix (or under each of `prefixes`), oldest first (LastModified, key)."""
 
         def list_all() -> list[S3Object]:
             found: list[S3Object] = []
             paginator = self.client.get_paginator("list_objects_v2")
-            pages = paginator.paginate(Bucket=self.name, Prefix=self.prefix)
+            pages = (
+                page
+                for prefix in ([self.prefix] if prefixes is None else prefixes)
+                for page in paginator.paginate(Bucket=self.name, Prefix=prefix)
+            )
             for page in pages:
                 for item in page.get("Contents", ()):
                     if item["Key"].endswith("/"):

@@ -19,7 +19,7 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from click_common.backoff import Stopped, idle_poll_delay
 
@@ -84,6 +84,7 @@ class Loader:
         self.stop = threading.Event()
         self.bucket = bucket or Bucket(settings, self.stop)
         self.books = books or ClickHouseBooks(settings, self.stop)
+        self._full_at: float | None = None  # when the last full listing started (monotonic)
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
         self._inserts = ThreadPoolExecutor(max(1, settings.insert_workers), thread_name_prefix="insert")
         self._parsers: Executor = (
@@ -112,13 +113,37 @@ class Loader:
             return False
         return (now - record.updated_at).total_seconds() >= self.retry_delay(record.attempts)
 
+    def _full_listing_due(self) -> bool:
+        """The first pass, and one at least every full_list_seconds, lists the whole prefix (files outside the
+        recent partitions: late, retried, or in another layout); the others only the recent partitions."""
+        now = time.monotonic()
+        s = self.settings
+        if (
+            not s.recent_partition_format
+            or self._full_at is None
+            or now - self._full_at >= s.full_list_seconds
+        ):
+            self._full_at = now
+            return True
+        return False
+
+    def recent_prefixes(self, now: datetime) -> list[str]:
+        """The collector's partitions of the last three minutes (UTC), oldest first."""
+        fmt = self.settings.recent_partition_format
+        prefixes = [
+            f"{self.settings.list_prefix}{(now - timedelta(minutes=m)).strftime(fmt).strip('/')}/"
+            for m in (2, 1, 0)
+        ]
+        return list(dict.fromkeys(prefixes))
+
     def run_pass(self) -> PassResult:
         """Load everything that is due now; returns the counts (one log line per batch on the way).
 
         While batch k is inserted, batch k+1 is already downloading and parsing.
         """
-        objects = self.bucket.list_objects()
-        records = self.books.load_records()
+        full = self._full_listing_due()
+        objects = self.bucket.list_objects(None if full else self.recent_prefixes(utcnow()))
+        records = self.books.load_records(None if full else sorted({o.key for o in objects}))
         now = utcnow()
         due = [o for o in objects if self.is_due(records.get((o.key, o.etag)), now)]
         result = PassResult()
