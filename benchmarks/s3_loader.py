@@ -188,7 +188,12 @@ def run(stack, args: argparse.Namespace) -> None:
     client = stack.client()
 
     def reset() -> None:
-        for table in ("otel.otel_traces", "otel.otel_traces_trace_id_ts", "otel.s3_loader_files"):
+        for table in (
+            "otel.otel_traces",
+            "otel.otel_traces_trace_id_ts",
+            "otel.s3_loader_files",
+            "otel.s3_loader_batches",
+        ):
             client.command(f"TRUNCATE TABLE {table}")
 
     def count() -> int:

@@ -444,6 +444,23 @@ CREATE TABLE IF NOT EXISTS otel.s3_loader_files
 ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY (key, etag);
 
+-- s3-loader batches of small files: one row per batch, claimed before its one insert per table. Its
+-- insert_deduplication_token (bucket, window, seq) lets exactly one loader claim a (window, seq); a file listed
+-- in a batch is only ever loaded with that batch's token, so a replay (after a crash, by a racing loader) is a
+-- no-op.
+-- window: the files' S3 LastModified in LOADER_BATCH_WINDOW_SECONDS steps; seq: the window's n-th batch.
+CREATE TABLE IF NOT EXISTS otel.s3_loader_batches
+(
+    bucket String,
+    window UInt64,
+    seq UInt32,
+    members Array(Tuple(key String, etag String)),
+    claimed_at DateTime64(3)
+)
+ENGINE = MergeTree
+ORDER BY (bucket, window, seq)
+SETTINGS non_replicated_deduplication_window = 10000;
+
 -- s3-loader fast path: the loader streams a collector traces document (one JSON object, scalar attribute
 -- values only) into this Null table with its insert_deduplication_token, and the view below turns it into
 -- exactly the rows the exporter writes (the same values as the otlp_rows library, which the loader uses

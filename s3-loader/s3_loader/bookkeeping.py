@@ -36,6 +36,7 @@ FILES_COLUMNS = (
 )
 DATA_TABLES = tuple(table for table, _ in TABLES.values())
 OTLP_TABLE = "s3_loader_otlp_traces"  # Null table + view doing the conversion in ClickHouse
+BATCHES_TABLE = "s3_loader_batches"  # claimed batches of small files (init-db.sql)
 # How ClickHouse must read an OTLP JSON document so it accepts exactly what the OTLP JSON rules accept.
 OTLP_READ_SETTINGS = {
     "input_format_json_read_numbers_as_strings": 0,
@@ -101,7 +102,7 @@ class ClickHouseBooks:
 
     def check_tables(self) -> None:
         """Raise MissingTable naming the first table init-db.sql should have created but did not."""
-        needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE)
+        needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE, BATCHES_TABLE)
         found = dict(
             self._call(
                 lambda: (
@@ -116,7 +117,7 @@ class ClickHouseBooks:
         for name in needed:
             if name not in found:
                 raise MissingTable(f"table {self.database}.{name} does not exist: apply config/init-db.sql")
-        for name in DATA_TABLES:
+        for name in (*DATA_TABLES, BATCHES_TABLE):
             if "non_replicated_deduplication_window" not in found[name]:
                 raise MissingTable(
                     f"table {self.database}.{name} has no non_replicated_deduplication_window setting, "
@@ -152,11 +153,63 @@ class ClickHouseBooks:
     def token(self, key: str, etag: str) -> str:
         return f"s3-loader:{self.bucket}/{key}@{etag}"
 
-    def load_records(self) -> dict[tuple[str, str], FileRecord]:
+    def batch_token(self, window: int, seq: int) -> str:
+        """The token of a claimed batch: its claim in s3_loader_batches, and its insert into each table."""
+        return f"s3-loader-batch:{self.bucket}:{window}:{seq}"
+
+    def read_batches(self, windows: list[int]) -> dict[tuple[int, int], list[tuple[str, str]]]:
+        """The claimed batches of these windows: (window, seq) → members (key, etag)."""
+        if not windows:
+            return {}
         rows = self._call(
             lambda: (
                 self.client.query(
-                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL"
+                    f"SELECT window, seq, members FROM {self.database}.{BATCHES_TABLE} "
+                    "WHERE bucket = {bucket:String} AND window IN {windows:Array(UInt64)}",
+                    parameters={"bucket": self.bucket, "windows": sorted(set(windows))},
+                ).result_rows
+            )
+        )
+        return {(w, seq): _members(members) for w, seq, members in rows}
+
+    def claim_batch(self, window: int, seq: int, members: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Claim (window, seq) for these members; returns the members of the claim that stands, which are
+        another loader's when it claimed (window, seq) first: ClickHouse drops the second insert of a token
+        as a duplicate, so one claim of a (window, seq) is ever written. (Read back rather than trusting
+        written_rows, which not every server reports for a deduplicated insert.)"""
+        row = [[self.bucket, window, seq, members, utcnow()]]
+        self._call(
+            lambda: self.client.insert(
+                f"{self.database}.{BATCHES_TABLE}",
+                row,
+                column_names=["bucket", "window", "seq", "members", "claimed_at"],
+                settings={
+                    "insert_deduplication_token": self.batch_token(window, seq),
+                    "insert_deduplicate": 1,
+                },
+            )
+        )
+        stands = self._call(
+            lambda: (
+                self.client.query(
+                    f"SELECT members FROM {self.database}.{BATCHES_TABLE} WHERE bucket = {{bucket:String}} "
+                    "AND window = {window:UInt64} AND seq = {seq:UInt32} ORDER BY claimed_at LIMIT 1",
+                    parameters={"bucket": self.bucket, "window": window, "seq": seq},
+                ).result_rows
+            )
+        )
+        return _members(stands[0][0]) if stands else []
+
+    def load_records(self, keys: list[str] | None = None) -> dict[tuple[str, str], FileRecord]:
+        """The newest record of every file, or of these keys only."""
+        if keys is not None and not keys:
+            return {}
+        where = "" if keys is None else " WHERE key IN {keys:Array(String)}"
+        rows = self._call(
+            lambda: (
+                self.client.query(
+                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL{where}",
+                    parameters=None if keys is None else {"keys": keys},
                 ).result_rows
             )
         )
@@ -175,6 +228,11 @@ class ClickHouseBooks:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def _members(value: list) -> list[tuple[str, str]]:
+    """clickhouse-connect reads a named Tuple as a dict."""
+    return [(m["key"], m["etag"]) if isinstance(m, dict) else (m[0], m[1]) for m in value]
 
 
 def utcnow() -> datetime:

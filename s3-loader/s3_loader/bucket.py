@@ -67,13 +67,17 @@ class Bucket:
             log=log, max_wait=self.max_wait, stop=self.stop, give_up_after=self.give_up_after,
         )  # fmt: skip
 
-    def list_objects(self) -> list[S3Object]:
-        """Every object under the prefix, oldest first (LastModified, then key)."""
+    def list_objects(self, prefixes: list[str] | None = None) -> list[S3Object]:
+        """Every object under the prefix (or under each of `prefixes`), oldest first (LastModified, key)."""
 
         def list_all() -> list[S3Object]:
             found: list[S3Object] = []
             paginator = self.client.get_paginator("list_objects_v2")
-            pages = paginator.paginate(Bucket=self.name, Prefix=self.prefix)
+            pages = (
+                page
+                for prefix in ([self.prefix] if prefixes is None else prefixes)
+                for page in paginator.paginate(Bucket=self.name, Prefix=prefix)
+            )
             for page in pages:
                 for item in page.get("Contents", ()):
                     if item["Key"].endswith("/"):
@@ -85,6 +89,22 @@ class Bucket:
             return found
 
         return self._with_backoff(list_all)
+
+    def exists(self, key: str, etag: str) -> bool:
+        """Whether this version of the object is still there (HEAD, ETag compared here: not every S3 server
+        honours If-Match on HEAD)."""
+
+        def head() -> bool:
+            try:
+                found = self.client.head_object(Bucket=self.name, Key=key)["ETag"].strip('"')
+            except botocore.exceptions.ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in {"NoSuchKey", "404", "NotFound"}:
+                    return False
+                raise
+            return found == etag
+
+        return self._with_backoff(head)
 
     def download(self, obj: S3Object) -> bytes:
         def get() -> bytes:

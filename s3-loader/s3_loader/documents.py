@@ -62,16 +62,22 @@ _NOT_FOR_SQL = (
 _SPAN_KEY = b'"startTimeUnixNano":'
 
 
-def otlp_route(key: str, body: bytes) -> Prepared | None:
-    """A plain collector traces document, left for ClickHouse to convert (init-db.sql's
-    otel.s3_loader_otlp_traces_mv), or None when it needs otlp_rows. Scans bytes only: no parsing here."""
+def otlp_route(key: str, body: bytes, min_bytes: int = 0) -> Prepared | None:
+    """A plain collector traces document of at least min_bytes (uncompressed), left for ClickHouse to convert
+    (init-db.sql's otel.s3_loader_otlp_traces_mv), or None when it needs otlp_rows. Scans bytes only: no
+    parsing here. ClickHouse's conversion has a fixed cost per document that only pays on large ones: on a
+    collector's 200-span file (160 kB) it is the slower route."""
     if body[:2] == GZIP_MAGIC:
         try:
             body = gzip.decompress(body)
         except (OSError, EOFError, zlib.error):
             return None  # prepare() reports it
     body = body.strip()
-    if not body.startswith(b'{"resourceSpans":') or any(marker in body for marker in _NOT_FOR_SQL):
+    if (
+        len(body) < min_bytes
+        or not body.startswith(b'{"resourceSpans":')
+        or any(marker in body for marker in _NOT_FOR_SQL)
+    ):
         return None
     return Prepared("traces", body.count(_SPAN_KEY), body, route="otlp")
 

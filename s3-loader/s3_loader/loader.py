@@ -3,6 +3,12 @@
 Exactly-once: each object version (key, etag) is inserted with its own insert_deduplication_token into tables
 with non_replicated_deduplication_window, and only then recorded in otel.s3_loader_files. A crash between the
 two, or a second loader racing this one, replays the insert, which ClickHouse drops as a duplicate.
+
+Small files (under LOADER_SQL_MIN_BYTES as listed) are loaded in batches instead, because an insert's fixed
+cost (a part per table) dwarfs a collector file's few hundred rows: a batch is first claimed in
+otel.s3_loader_batches under a (window, seq) token that exactly one loader can write, and its files are then
+only ever inserted together, one insert per table under that same token. A file of a claimed batch always goes
+with its batch: a replay sends the batch's token again, and ClickHouse drops it if it was inserted.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from click_common.backoff import Stopped, idle_poll_delay
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
-from .documents import Prepared, otlp_route, prepare
+from .documents import TABLES, Prepared, otlp_route, prepare
 from .settings import LoaderSettings
 
 log = logging.getLogger("s3_loader")
@@ -36,6 +42,19 @@ class PassResult:
     batches: int = 0
     failed_now: list[str] = field(default_factory=list)  # keys whose newest state is failed
     pending: int = 0  # due files not processed (stopped early)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Files loaded together: each with its own insert (token None), or a claimed batch of small files (one
+    insert per table with the batch's token)."""
+
+    objects: list[S3Object]
+    token: str | None = None
+
+    @property
+    def oldest(self) -> tuple[datetime, str]:
+        return min((o.last_modified, o.key) for o in self.objects)
 
 
 class _NoRecord:
@@ -65,6 +84,7 @@ class Loader:
         self.stop = threading.Event()
         self.bucket = bucket or Bucket(settings, self.stop)
         self.books = books or ClickHouseBooks(settings, self.stop)
+        self._full_at: float | None = None  # when the last full listing started (monotonic)
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
         self._inserts = ThreadPoolExecutor(max(1, settings.insert_workers), thread_name_prefix="insert")
         self._parsers: Executor = (
@@ -93,56 +113,155 @@ class Loader:
             return False
         return (now - record.updated_at).total_seconds() >= self.retry_delay(record.attempts)
 
+    def _full_listing_due(self) -> bool:
+        """The first pass, and one at least every full_list_seconds, lists the whole prefix (files outside the
+        recent partitions: late, retried, or in another layout); the others only the recent partitions."""
+        now = time.monotonic()
+        s = self.settings
+        if (
+            not s.recent_partition_format
+            or self._full_at is None
+            or now - self._full_at >= s.full_list_seconds
+        ):
+            self._full_at = now
+            return True
+        return False
+
+    def recent_prefixes(self, now: datetime) -> list[str]:
+        """The collector's partitions of the last three minutes (UTC), oldest first."""
+        fmt = self.settings.recent_partition_format
+        prefixes = [
+            f"{self.settings.list_prefix}{(now - timedelta(minutes=m)).strftime(fmt).strip('/')}/"
+            for m in (2, 1, 0)
+        ]
+        return list(dict.fromkeys(prefixes))
+
     def run_pass(self) -> PassResult:
         """Load everything that is due now; returns the counts (one log line per batch on the way).
 
         While batch k is inserted, batch k+1 is already downloading and parsing.
         """
-        objects = self.bucket.list_objects()
-        records = self.books.load_records()
+        full = self._full_listing_due()
+        objects = self.bucket.list_objects(None if full else self.recent_prefixes(utcnow()))
+        records = self.books.load_records(None if full else sorted({o.key for o in objects}))
         now = utcnow()
         due = [o for o in objects if self.is_due(records.get((o.key, o.etag)), now)]
         result = PassResult()
-        size = max(1, self.settings.batch_files)
-        batches = [due[start : start + size] for start in range(0, len(due), size)]
+        batches = self._plan(due, {(o.key, o.etag) for o in objects})
         upcoming = self._submit(batches[0]) if batches else []
         for n, batch in enumerate(batches):
             current, upcoming = upcoming, self._submit(batches[n + 1]) if n + 1 < len(batches) else []
             if self.stop.is_set():
                 for future in (*current, *upcoming):
                     future.cancel()
-                result.pending = sum(len(b) for b in batches[n:])
+                result.pending = sum(len(b.objects) for b in batches[n:])
                 break
-            later = [o for b in batches[n + 1 :] for o in b]
+            later = [o for b in batches[n + 1 :] for o in b.objects]
             self._load_batch(batch, current, later, records, result)
         result.failed_now = sorted(
             o.key for o in objects if (r := records.get((o.key, o.etag))) is not None and r.status == "failed"
         )
         return result
 
-    def _submit(self, batch: list[S3Object]) -> list[Future]:
+    # ------------------------------------------------------------------------------------------------------
+    # planning: which files go together
+
+    def window(self, obj: S3Object) -> int:
+        return int(obj.last_modified.timestamp()) // self.settings.batch_window_seconds
+
+    def _plan(self, due: list[S3Object], listed: set[tuple[str, str]]) -> list[Batch]:
+        """Small files in claimed batches, the rest batch_files at a time; oldest first."""
+        size = max(1, self.settings.batch_files)
+        small = [o for o in due if not o.is_metrics and o.size < self.settings.sql_min_bytes]
+        small_keys = {(o.key, o.etag) for o in small}
+        rest = [o for o in due if (o.key, o.etag) not in small_keys]
+        batches = [Batch(rest[start : start + size]) for start in range(0, len(rest), size)]
+        by_window: dict[int, list[S3Object]] = {}
+        for obj in small:
+            by_window.setdefault(self.window(obj), []).append(obj)
+        claims = self.books.read_batches(list(by_window))
+        for window, objs in by_window.items():
+            batches += self._claimed(window, objs, claims, size, listed)
+        return sorted(batches, key=lambda b: b.oldest)
+
+    def _claimed(
+        self,
+        window: int,
+        objs: list[S3Object],
+        claims: dict[tuple[int, int], list[tuple[str, str]]],
+        size: int,
+        listed: set[tuple[str, str]],
+    ) -> list[Batch]:
+        """The window's due small files by the batch that claims them, claiming new batches for the others.
+        Losing a claim to another loader means adopting its batch (members as it wrote them)."""
+        batches: list[Batch] = []
+        pending = objs
+        while pending:
+            owner = {m: seq for (w, seq), members in claims.items() if w == window for m in members}
+            mine: dict[int, list[S3Object]] = {}
+            free: list[S3Object] = []
+            for obj in pending:
+                seq = owner.get((obj.key, obj.etag))
+                (free if seq is None else mine.setdefault(seq, [])).append(obj)
+            batches += [
+                Batch(o, self.books.batch_token(window, seq))
+                for seq, o in sorted(mine.items())
+                if self._complete(window, seq, claims[(window, seq)], listed)
+            ]
+            if not free:
+                break
+            seq = 1 + max((s for (w, s) in claims if w == window), default=-1)
+            chunk, pending = free[:size], free[size:]
+            members = [(o.key, o.etag) for o in chunk]
+            stands = self.books.claim_batch(window, seq, members)
+            if stands == members:
+                claims[(window, seq)] = members
+                batches.append(Batch(chunk, self.books.batch_token(window, seq)))
+                continue
+            if not stands:  # written, yet not readable: leave these files to the next pass
+                log.warning("batch %d of window %d claimed but not readable: next pass", seq, window)
+                break
+            claims[(window, seq)] = stands  # another loader claimed it first: adopt its batch
+            pending = free
+        return batches
+
+    def _complete(
+        self, window: int, seq: int, members: list[tuple[str, str]], listed: set[tuple[str, str]]
+    ) -> bool:
+        """Whether this pass may insert the batch: the first insert under its token must hold every member
+        that still exists, so a member missing from this pass's listing (a racing loader listed after this
+        one) holds the batch back until the next pass, unless it is gone from the bucket."""
+        missing = [m for m in members if m not in listed]
+        if any(self.bucket.exists(key, etag) for key, etag in missing):
+            log.info("batch %d of window %d waits for files this listing does not show yet", seq, window)
+            return False
+        return True
+
+    def _submit(self, batch: Batch) -> list[Future]:
         """Start downloading and parsing every object of the batch (metrics files are not downloaded)."""
         futures: list[Future] = []
-        for obj in batch:
+        for obj in batch.objects:
             if obj.is_metrics:
                 done: Future = Future()
                 done.set_result(Prepared("metrics"))
                 futures.append(done)
             else:
-                futures.append(self._downloads.submit(self._fetch_and_prepare, obj))
+                futures.append(self._downloads.submit(self._fetch_and_prepare, obj, batch.token is None))
         return futures
 
-    def _fetch_and_prepare(self, obj: S3Object) -> Prepared | None:
+    def _fetch_and_prepare(self, obj: S3Object, sql_route: bool = True) -> Prepared | None:
+        """Downloaded and decoded; a batched file is always converted here (one insert per table)."""
         try:
             body = self.bucket.download(obj)
         except ObjectVanished:
             log.warning("object vanished before download: %s", obj.key)
             return None
-        return otlp_route(obj.key, body) or self._parsers.submit(prepare, obj.key, body).result()
+        routed = otlp_route(obj.key, body, self.settings.sql_min_bytes) if sql_route else None
+        return routed or self._parsers.submit(prepare, obj.key, body).result()
 
     def _load_batch(
         self,
-        batch: list[S3Object],
+        batch: Batch,
         futures: list[Future],
         later: list[S3Object],
         records: dict[tuple[str, str], FileRecord],
@@ -151,14 +270,17 @@ class Loader:
         started = time.perf_counter()
         counts = PassResult()
         written: list[FileRecord] = []
-        # Files are inserted insert_workers at a time, oldest first; each insert is idempotent on its own,
-        # and the batch is recorded once all of them are done.
-        loads = [
-            self._inserts.submit(self._load_prepared, obj, future, records.get((obj.key, obj.etag)))
-            for obj, future in zip(batch, futures, strict=True)
-        ]
-        for obj, load in zip(batch, loads, strict=True):
-            record = load.result()
+        if batch.token is not None:
+            outcomes = self._load_claimed(batch.objects, batch.token, futures, records)
+        else:
+            # Files are inserted insert_workers at a time, oldest first; each insert is idempotent on its own,
+            # and the batch is recorded once all of them are done.
+            loads = [
+                self._inserts.submit(self._load_prepared, obj, future, records.get((obj.key, obj.etag)))
+                for obj, future in zip(batch.objects, futures, strict=True)
+            ]
+            outcomes = [load.result() for load in loads]
+        for obj, record in zip(batch.objects, outcomes, strict=True):
             if record is None:  # vanished between listing and download
                 continue
             records[(obj.key, obj.etag)] = record
@@ -174,7 +296,10 @@ class Loader:
                 counts.failed += 1
         self.books.record(written)
         seconds = time.perf_counter() - started
-        pending = [*later, *(o for o in batch if records.get((o.key, o.etag), _NONE).status == "failed")]
+        pending = [
+            *later,
+            *(o for o in batch.objects if records.get((o.key, o.etag), _NONE).status == "failed"),
+        ]
         lag = (utcnow() - min(o.last_modified for o in pending)).total_seconds() if pending else 0.0
         log.info(
             "batch: %d files (%d loaded, %d skipped, %d failed), %d spans, %d logs, %.1f MB, %.2f s, "
@@ -194,10 +319,47 @@ class Loader:
         prepared = future.result()
         return None if prepared is None else self._load_one(obj, prepared, previous)
 
-    def _load_one(self, obj: S3Object, prepared: Prepared, previous: FileRecord | None) -> FileRecord:
+    def _load_claimed(
+        self,
+        objs: list[S3Object],
+        token: str,
+        futures: list[Future],
+        records: dict[tuple[str, str], FileRecord],
+    ) -> list[FileRecord | None]:
+        """A claimed batch: every file's rows in one insert per table under the batch's token."""
+        prepared = [future.result() for future in futures]
+        bodies: dict[str, list[bytes]] = {}
+        for p in prepared:
+            if p is not None and not p.error and p.kind in TABLES and p.rows:
+                bodies.setdefault(p.kind, []).append(p.payload)
+        refused: dict[str, str] = {}
+        for kind, payloads in bodies.items():
+            try:
+                self.books.insert_file(kind, token, b",".join(payloads))
+            except Stopped:
+                raise
+            except Exception as exc:  # ClickHouse refused the data itself (outages are retried inside)
+                refused[kind] = f"insert failed: {' '.join(str(exc).split())[:400]}"
+        outcomes: list[FileRecord | None] = []
+        for obj, p in zip(objs, prepared, strict=True):
+            if p is None:
+                outcomes.append(None)
+                continue
+            base = self._base(obj, p, records.get((obj.key, obj.etag)))
+            if p.error or p.kind in refused:
+                outcomes.append(self._failed(base, p.error or refused[p.kind]))
+            elif p.kind == "metrics":  # a metrics document under another name: skipped, as in _load_one
+                outcomes.append(replace(base, status="skipped", rows=0))
+            else:
+                outcomes.append(replace(base, updated_at=utcnow()))
+        return outcomes
+
+    @staticmethod
+    def _base(obj: S3Object, prepared: Prepared, previous: FileRecord | None) -> FileRecord:
+        """The file's record as loaded now (failures and skips replace what differs)."""
         now = utcnow()
         attempts = (previous.attempts if previous else 0) + 1
-        base = FileRecord(
+        return FileRecord(
             key=obj.key,
             etag=obj.etag,
             size=obj.size,
@@ -211,6 +373,9 @@ class Loader:
             loaded_at=now,
             updated_at=now,
         )
+
+    def _load_one(self, obj: S3Object, prepared: Prepared, previous: FileRecord | None) -> FileRecord:
+        base = self._base(obj, prepared, previous)
         if prepared.error:
             return self._failed(base, prepared.error)
         if prepared.kind == "metrics":

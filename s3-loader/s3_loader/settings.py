@@ -25,6 +25,20 @@ class LoaderSettings(ClickHouseSettings):
     download_workers: int = 4  # threads downloading objects
     parse_workers: int = 2  # processes decoding JSON into rows; 0 parses in the loader process
     insert_workers: int = 2  # files inserted at once (each its own insert, deduplication token and rows)
+    # Files listed smaller than this are loaded in claimed batches (one insert per table for many files) and
+    # converted by otlp_rows; plain traces documents this large (uncompressed) or larger by ClickHouse's SQL
+    # path, whose fixed cost only pays on large documents. Every loader of a bucket must use the same value,
+    # and change it only while none runs: a file caught between its insert and its bookkeeping row by a crash
+    # could otherwise be replayed by the other route, whose deduplication token does not see the first.
+    sql_min_bytes: int = Field(1_000_000, ge=0)
+    # small files are claimed in batches per window of this many seconds of S3 LastModified (every loader of a
+    # bucket must use the same value, like sql_min_bytes)
+    batch_window_seconds: int = Field(10, gt=0)
+    # Between full listings (at least every full_list_seconds) a pass lists only the partitions of the last
+    # three minutes in the collector's s3_partition_format (UTC upload time): a listing of the whole prefix
+    # grows with the bucket (~0.5 s per 1,000 objects here). "" lists the whole prefix every pass.
+    recent_partition_format: str = "year=%Y/month=%m/day=%d/hour=%H/minute=%M"
+    full_list_seconds: float = Field(60.0, ge=0)
     max_attempts: int = 5  # a failing file is tried at most this many times
     retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
     max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down

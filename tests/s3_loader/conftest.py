@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PREFIX = "otel/year=2026/month=11/day=22/hour=10/minute=00/"
+PARTITION = "otel/year=%Y/month=%m/day=%d/hour=%H/minute=%M/"  # the collector's s3_partition_format
 
 
 def trace_doc(n_spans: int, seed: int = 0, service: str = "checkout") -> dict:
@@ -48,9 +48,9 @@ def trace_doc(n_spans: int, seed: int = 0, service: str = "checkout") -> dict:
 
 
 def unique_key(name: str) -> str:
-    """The awss3exporter's layout: <prefix>/<partition>/<kind>_<9-digit random>.json[.gz]."""
+    """The awss3exporter's layout: <prefix>/<upload minute, UTC>/<kind>_<9 random digits>.json[.gz]."""
     stem, _, suffix = name.partition(".")
-    return f"{PREFIX}{stem}_{random.randrange(10**9):09d}.{suffix}"
+    return f"{time.strftime(PARTITION, time.gmtime())}{stem}_{random.randrange(10**9):09d}.{suffix}"
 
 
 @pytest.fixture

@@ -1,12 +1,16 @@
-"""The polling loader picks up new files within about a second, even after idling between them."""
+"""The polling loader picks up new files within about a second, even after idling between them, and files
+outside the recent partitions with the next full listing."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import orjson
+from s3_loader.loader import Loader
+from s3_loader.settings import LoaderSettings
 
 from .conftest import REPO
 
@@ -43,3 +47,42 @@ def test_new_files_are_loaded_within_seconds_after_idling(stack, unique_key, tra
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_files_outside_the_recent_partitions_wait_for_a_full_listing(stack, trace_doc, tmp_path):
+    """Between full listings a pass lists only the last minutes' partitions; a file elsewhere under the prefix
+    (late, or another layout) is loaded by the next full listing, LOADER_FULL_LIST_SECONDS at the latest."""
+    s3 = stack.s3()
+    log = tmp_path / "loader.log"
+    env = stack.env(LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="0.5", LOADER_FULL_LIST_SECONDS="4")
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "s3_loader"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        while b"loading s3://" not in log.read_bytes():
+            assert proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.1)
+        key = "otel/year=2020/month=01/day=01/hour=00/minute=00/traces_000000001.json"
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(5)))
+        put = time.monotonic()
+        while not loaded(stack, key):
+            assert time.monotonic() < put + 30, log.read_text()[-3000:]
+            time.sleep(0.1)
+        assert time.monotonic() - put < 4 + 3  # one full listing interval, plus a pass
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_recent_prefixes_are_the_partitions_of_the_last_three_minutes():
+    settings = LoaderSettings(_env_file=None, s3_prefix="otel", parse_workers=0)
+    loader = Loader(settings)
+    try:
+        assert loader.recent_prefixes(datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC)) == [
+            "otel/year=2025/month=12/day=31/hour=23/minute=59/",
+            "otel/year=2026/month=01/day=01/hour=00/minute=00/",
+            "otel/year=2026/month=01/day=01/hour=00/minute=01/",
+        ]
+    finally:
+        loader.close()

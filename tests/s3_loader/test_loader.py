@@ -13,7 +13,9 @@ from s3_loader.documents import otlp_route, prepare
 from s3_loader.settings import LoaderSettings
 
 GOLDEN = Path(__file__).parent / "golden"
-FAST = {"LOADER_PARSE_WORKERS": "0", "LOADER_POLL_INTERVAL": "0.2"}
+# LOADER_SQL_MIN_BYTES=0: these small documents take ClickHouse's conversion whenever it can do it, so that
+# both routes are exercised (by default a document this small goes through otlp_rows)
+FAST = {"LOADER_PARSE_WORKERS": "0", "LOADER_POLL_INTERVAL": "0.2", "LOADER_SQL_MIN_BYTES": "0"}
 
 
 def select_expr(column: str) -> str:
@@ -312,3 +314,106 @@ def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_load
     direct = table_rows(stack, "default.otel_traces", TRACE_COLUMNS, order)
     assert len(loaded) == len(documents)
     assert_rows_equal(loaded, direct)
+
+
+def test_small_documents_take_otlp_rows_and_large_ones_the_sql_path_by_default(trace_doc):
+    """ClickHouse's conversion pays only on large documents: below LOADER_SQL_MIN_BYTES (uncompressed) a
+    plain traces document goes through otlp_rows, whose fixed cost per file is lower."""
+    min_bytes = LoaderSettings.model_fields["sql_min_bytes"].default
+    small, large = orjson.dumps(trace_doc(200)), orjson.dumps(trace_doc(5000))
+    assert len(small) < min_bytes <= len(large)
+    assert otlp_route("traces.json", small, min_bytes) is None
+    assert otlp_route("traces.json", small).route == "otlp"  # the SQL path could take it
+    for body in (large, gzip.compress(large)):  # the uncompressed size decides
+        routed = otlp_route("traces.json.gz", body, min_bytes)
+        assert routed is not None and routed.route == "otlp" and routed.rows == 5000
+
+
+def test_a_batch_of_small_files_is_claimed_once_and_its_replay_is_a_no_op(
+    stack, run_loader, unique_key, trace_doc
+):
+    """Small files are inserted together under their claimed batch's token. The crash window made
+    deterministic: another loader claimed the batch and inserted it, but recorded nothing. A loader that
+    then tries to claim the same (window, seq) loses, adopts that batch and replays it: nothing doubles."""
+    s3 = stack.s3()
+    docs = {unique_key("traces.json"): orjson.dumps(trace_doc(20 + n, seed=n)) for n in range(3)}
+    etags = {
+        key: s3.put_object(Bucket=stack.bucket, Key=key, Body=body)["ETag"].strip('"')
+        for key, body in docs.items()
+    }
+    settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
+    books = ClickHouseBooks(settings)
+    listed = {o["Key"]: o["LastModified"] for o in s3.list_objects_v2(Bucket=stack.bucket)["Contents"]}
+    windows = {int(t.timestamp()) // settings.batch_window_seconds for t in listed.values()}
+    for window in windows:  # the whole window's files in one batch, as a loader would claim them
+        members = [
+            (k, etags[k])
+            for k in docs
+            if int(listed[k].timestamp()) // settings.batch_window_seconds == window
+        ]
+        assert books.claim_batch(window, 0, members) == members
+        # a second claim of (window, 0) is refused: the first one stands
+        assert books.claim_batch(window, 0, members[:1]) == members
+        payload = b",".join(prepare(k, docs[k]).payload for k, _ in members)
+        books.insert_file("traces", books.batch_token(window, 0), payload)
+    books.close()
+    count = "SELECT count() FROM otel.otel_traces"
+    assert stack.client().query(count).result_rows == [(63,)]
+
+    done = run_loader("--once", LOADER_PARSE_WORKERS="0")
+    assert done.returncode == 0, done.stderr
+    assert "batch: 3 files (3 loaded" in done.stderr or "batch: 2 files (2 loaded" in done.stderr
+    assert stack.client().query(count).result_rows == [(63,)]
+    assert stack.client().query("SELECT count() FROM otel.otel_traces_trace_id_ts").result_rows == [(63,)]
+    assert sorted(
+        stack.client().query("SELECT status, rows FROM otel.s3_loader_files FINAL").result_rows
+    ) == [("loaded", 20), ("loaded", 21), ("loaded", 22)]
+
+
+def test_small_files_load_in_one_insert_per_batch(stack, run_loader, unique_key, trace_doc):
+    s3 = stack.s3()
+    for n in range(12):
+        s3.put_object(
+            Bucket=stack.bucket, Key=unique_key("traces.json"), Body=orjson.dumps(trace_doc(10, seed=n))
+        )
+    s3.put_object(Bucket=stack.bucket, Key=unique_key("traces.json"), Body=b'{"resourceSpans": [')
+    done = run_loader("--once", LOADER_PARSE_WORKERS="0", LOADER_BATCH_FILES="5")
+    assert done.returncode == 1, done.stderr  # the malformed file fails alone
+    client = stack.client()
+    assert client.query("SELECT count(), uniqExact(SpanId) FROM otel.otel_traces").result_rows == [(120, 120)]
+    batches = client.query("SELECT length(members) FROM otel.s3_loader_batches").result_rows
+    assert sum(n for (n,) in batches) == 13 and max(n for (n,) in batches) <= 5
+    parts = client.query(
+        "SELECT count() FROM system.parts WHERE database = 'otel' AND table = 'otel_traces'"
+    ).result_rows[0][0]
+    assert parts <= len(batches)  # one insert per batch, not one per file
+    assert "malformed JSON" in done.stderr
+
+
+def test_a_batch_waits_for_members_its_listing_does_not_show(stack, run_loader, unique_key, trace_doc):
+    """A racing loader may claim a batch from a newer listing than this loader's: inserting only the members
+    this loader sees would spend the batch's token without the others. The batch waits until every member
+    still in the bucket is listed; a member gone from the bucket does not hold it back."""
+    s3 = stack.s3()
+    key = unique_key("traces.json")
+    etag = s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(10)))["ETag"].strip('"')
+    unlisted = "elsewhere/traces_000000001.json"  # outside S3_PREFIX: in the bucket, not in the listing
+    unlisted_etag = s3.put_object(Bucket=stack.bucket, Key=unlisted, Body=b"{}")["ETag"].strip('"')
+    settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
+    books = ClickHouseBooks(settings)
+    modified = s3.head_object(Bucket=stack.bucket, Key=key)["LastModified"]
+    window = int(modified.timestamp()) // settings.batch_window_seconds
+    members = [(key, etag), (unlisted, unlisted_etag)]
+    assert books.claim_batch(window, 0, members) == members
+    books.close()
+    count = "SELECT count() FROM otel.otel_traces"
+
+    held = run_loader("--once", LOADER_PARSE_WORKERS="0")
+    assert held.returncode == 0, held.stderr
+    assert "waits for files this listing does not show yet" in held.stderr
+    assert stack.client().query(count).result_rows == [(0,)]
+
+    s3.delete_object(Bucket=stack.bucket, Key=unlisted)
+    done = run_loader("--once", LOADER_PARSE_WORKERS="0")
+    assert done.returncode == 0, done.stderr
+    assert stack.client().query(count).result_rows == [(10,)]
