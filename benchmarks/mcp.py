@@ -9,7 +9,7 @@ MiniLM vectors), in a local stack of its own on free ports.
   the untrusted-data marking.
 - mcp (raw): `python -m trace_agent.mcp --http` as its own process on 127.0.0.1 (a free port), called with the
   same `tools/call` as a minimal client sends it: one JSON-RPC POST on a keep-alive connection. The same work
-  plus JSON-RPC, HTTP and the thread hop on the server: what MCP over HTTP costs. `ratio` is this one.
+  plus JSON-RPC and HTTP on the server: what MCP over HTTP costs. `ratio` is this one.
 - sdk: the official `mcp` Python client over one streamable-HTTP session (it lists the tools first, as every
   client does): the same plus the client library's own cost, about 2–3 ms a call on this machine (a client
   in another language pays its own). Reported beside it as `sdk_ratio`.

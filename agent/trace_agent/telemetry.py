@@ -102,12 +102,27 @@ class Telemetry:
         )
 
     def tool_call(self, name: str, call_id: str) -> AbstractContextManager[trace.Span]:
-        return self._operation(
-            "execute_tool",
-            name,
-            SpanKind.INTERNAL,
-            {"gen_ai.tool.name": name, "gen_ai.tool.type": "function", "gen_ai.tool.call.id": call_id},
+        return self._operation("execute_tool", name, SpanKind.INTERNAL, _tool_attributes(name, call_id))
+
+    def finished_tool_call(self, name: str, call_id: str, result: Any, start_ns: int, end_ns: int) -> None:
+        """The `tool_call` span (with `record_tool`) of a call already answered, at the times it ran: the MCP
+        server records it after the answer is sent, so building the span delays no caller."""
+        span = self.tracer.start_span(
+            f"execute_tool {name}",
+            kind=SpanKind.INTERNAL,
+            attributes={"gen_ai.operation.name": "execute_tool", **_tool_attributes(name, call_id)},
+            start_time=start_ns,
         )
+        record_tool(span, result)
+        span.end(end_time=end_ns)
+
+
+def _tool_attributes(name: str, call_id: str) -> dict[str, Any]:
+    return {
+        "gen_ai.tool.name": name,
+        "gen_ai.tool.type": "function",
+        "gen_ai.tool.call.id": call_id,
+    }
 
 
 def record_response(span: trace.Span, message: Any) -> None:

@@ -47,9 +47,11 @@ TEXTS = [
 
 
 def server_env(stack: StackHandle, **overrides: str) -> dict[str, str]:
+    # The server's own spans would land in the tables these tests count (telemetry has its own tests below).
     env = stack.env(
-        AGENT_CLICKHOUSE_USER="agent", AGENT_CLICKHOUSE_PASSWORD="", TOKENIZERS_PARALLELISM="false"
-    )
+        AGENT_CLICKHOUSE_USER="agent", AGENT_CLICKHOUSE_PASSWORD="", TOKENIZERS_PARALLELISM="false",
+        AGENT_TELEMETRY="false",
+    )  # fmt: skip
     env.pop("AGENT_MCP_TOKEN", None)
     env.update(overrides)
     return env
@@ -498,3 +500,64 @@ def test_an_unexpected_failure_is_a_one_line_tool_error(settings):
             return error_text(await client.call_tool("list_services", {}))
 
     assert anyio.run(session) == "internal error: KeyError: 'a bug deep inside'"
+
+
+def test_tool_calls_are_execute_tool_spans_as_the_clis(ctx, settings, traffic):
+    """Each MCP tool call (and resource read) is the CLI's GenAI `execute_tool` span: the tool's name, the
+    request id as the call id, rows and the error flag; never the tool's input or rows."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from trace_agent.mcp.server import SCHEMA_URI, build_server
+    from trace_agent.telemetry import Telemetry
+
+    exporter = InMemorySpanExporter()
+    telemetry = Telemetry.from_settings(settings, exporter)
+    drop = "DROP TABLE default.otel_traces"
+
+    async def session() -> dict:
+        async with Client(build_server(ctx, telemetry)) as client:
+            services = data(await client.call_tool("list_services", {}))
+            error_text(await client.call_tool("run_sql", {"sql": drop}))
+            await client.read_resource(SCHEMA_URI)
+            return services
+
+    services = anyio.run(session)
+    telemetry.shutdown()
+    spans = exporter.get_finished_spans()
+    names = ["execute_tool list_services", "execute_tool run_sql", "execute_tool describe_schema"]
+    assert [s.name for s in spans] == names
+    listed, refused, schema = (dict(s.attributes) for s in spans)
+    assert listed["gen_ai.operation.name"] == "execute_tool" and listed["gen_ai.tool.type"] == "function"
+    assert listed["gen_ai.tool.name"] == "list_services" and schema["gen_ai.tool.name"] == "describe_schema"
+    assert listed["click_ai.tool.rows"] == len(services["rows"]) > 0 and "error.type" not in listed
+    assert refused["error.type"] == "tool_error" and refused["click_ai.tool.rows"] == 0
+    call_ids = [a["gen_ai.tool.call.id"] for a in (listed, refused, schema)]
+    assert len(set(call_ids)) == 3 and all(call_ids)
+    assert spans[0].resource.attributes["service.name"] == "trace-agent"
+    assert all(s.end_time > s.start_time and s.parent is None for s in spans)
+    values = " ".join(str(v) for s in spans for v in s.attributes.values())
+    assert "DROP" not in values and not any(str(row[0]) in values for row in services["rows"])
+
+
+def test_the_http_servers_spans_reach_the_stack(stack, tmp_path):
+    """The server process exports its tool spans over OTLP (flushed on shutdown), as service trace-agent."""
+    port = free_port()
+    process = start_http(stack, tmp_path, port, AGENT_TELEMETRY="true")
+
+    async def session() -> None:
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            assert not (await client.call_tool("list_services", {})).is_error
+
+    try:
+        anyio.run(session)
+    finally:
+        stop(process)
+    client = stack.client()
+    deadline, rows = time.monotonic() + 20, []
+    while time.monotonic() < deadline and not rows:
+        rows = client.query(
+            "SELECT SpanName, SpanAttributes['gen_ai.tool.name'] FROM default.otel_traces "
+            "WHERE ServiceName = 'trace-agent'"
+        ).result_rows
+        time.sleep(0.3)
+    client.close()
+    assert rows == [("execute_tool list_services", "list_services")]

@@ -37,6 +37,7 @@ def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
 
     from ..db import Database
     from ..preflight import check_database
+    from ..telemetry import Telemetry
     from ..tools import TOOLS, ToolContext
     from .http import PATH, check_bind, serve_http
     from .server import build_server
@@ -51,7 +52,8 @@ def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
         db.close()
         sys.stderr.write(f"trace_agent.mcp: {exc.message}\n")
         return int(exc.code)
-    server = build_server(ToolContext(db, settings))
+    telemetry = Telemetry.from_settings(settings)
+    server = build_server(ToolContext(db, settings), telemetry)
     where = f"http://{host}:{port}{PATH}" if args.http else "stdio"
     log.info("MCP server: %d tools on %s, reading ClickHouse as %s", len(TOOLS), where, db.target)
     try:
@@ -69,5 +71,6 @@ def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        telemetry.shutdown()
         db.close()
     return 0
