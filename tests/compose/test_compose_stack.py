@@ -241,6 +241,8 @@ def test_each_service_reads_the_environment_compose_gives_it(service, compose, m
     ]
     assert settings.clickhouse_user == user
     assert settings.clickhouse_password == clickhouse[f"CLICKHOUSE_{user.upper()}_PASSWORD"] != ""
+    if service in ("agent", "mcp"):  # its own GenAI spans go where the generator's go, not to localhost
+        assert settings.otlp_endpoint == "http://otel-gateway:4318"
     if service == "s3-loader":
         init = compose["services"]["minio-init"]["environment"]
         assert settings.s3_endpoint_url == "http://minio:9000"
