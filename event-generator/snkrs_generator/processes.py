@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+
+from click_common.processes import exit_with_parent
 
 from .accounting import CountsSnapshot
 from .settings import Settings
@@ -22,9 +25,10 @@ log = logging.getLogger("snkrs_generator")
 _stop: threading.Event | None = None
 
 
-def _init(stop, root_level: int, level: int) -> None:
+def _init(parent: int, stop, root_level: int, level: int) -> None:
     """In each child: the parent handles signals and says stop through `stop` (a multiprocessing Event)."""
     global _stop
+    exit_with_parent(parent)  # a generator killed with SIGKILL takes its shoppers with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fmt = "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"
     logging.basicConfig(level=root_level, format=fmt)
@@ -85,7 +89,7 @@ def run_processes(settings: Settings, stop: threading.Event | None = None) -> Ru
     children_stop = context.Event()
     levels = (logging.getLogger().getEffectiveLevel(), log.getEffectiveLevel())
     log.info("generator: %d processes, each with its share of the shoppers", count)
-    init = (children_stop, *levels)
+    init = (os.getpid(), children_stop, *levels)
     pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init, initargs=init)
     with pool:
         futures = [pool.submit(_child, settings, index, count) for index in range(count)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from click_common.backoff import Stopped, idle_poll_delay
+from click_common.processes import exit_with_parent
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
@@ -88,7 +90,12 @@ class Loader:
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
         self._inserts = ThreadPoolExecutor(max(1, settings.insert_workers), thread_name_prefix="insert")
         self._parsers: Executor = (
-            ProcessPoolExecutor(settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+            ProcessPoolExecutor(
+                settings.parse_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             if settings.parse_workers > 0
             else _InlineExecutor()
         )

@@ -20,6 +20,7 @@ import pytest
 from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
 from tests.support.failure_modes import FAILURE_MODES
 from tests.support.generator_env import COMPRESSED_DROP
+from tests.support.processes import children, wait_gone
 
 pytestmark = pytest.mark.slow
 
@@ -50,9 +51,12 @@ class Service:
         return self
 
     def kill(self) -> None:
+        """SIGKILL, and its own processes (the loader's parse workers) end with it."""
         assert self.process is not None
+        spawned = children(self.process.pid)
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
+        assert wait_gone(spawned, 10) == [], f"{self.module}'s processes outlived it"
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

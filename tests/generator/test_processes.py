@@ -3,7 +3,12 @@ merged report whose counts are what the collector received."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from snkrs_generator.accounting import CountsSnapshot
@@ -11,8 +16,10 @@ from snkrs_generator.drop import Phase
 from snkrs_generator.processes import merge
 from snkrs_generator.simulation import PhaseReport, RunReport, share
 
-from tests.generator.conftest import run_generator
+from tests.generator.conftest import REPO, run_generator
 from tests.support.generator_env import FEW_SHOPPERS
+from tests.support.otlp_sink import OtlpSink
+from tests.support.processes import children, kill_all, wait_gone
 
 SMALL = {
     **FEW_SHOPPERS,
@@ -62,3 +69,28 @@ def test_two_processes_same_seed_same_traffic(tmp_path):
     assert f"exported={len(first)} " in line and "dropped=0" in line
     # both processes' shoppers are in it, in the same drop
     assert len({s.attrs.get("snkrs.drop.id") for s in first} - {None}) == 1
+
+
+def test_a_killed_generator_takes_its_processes_with_it():
+    """SIGKILL leaves the parent no chance to stop its children: they notice and end instead of generating
+    traffic on their own."""
+    with OtlpSink() as sink:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
+        env.update(FEW_SHOPPERS, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint)
+        parent = subprocess.Popen(
+            [sys.executable, "-m", "snkrs_generator", "--processes", "2"],
+            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        pids: list[int] = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(pids) < 3 and time.monotonic() < deadline:  # two workers and the resource tracker
+                time.sleep(0.2)
+                pids = children(parent.pid)
+            assert len(pids) >= 3, f"the generator started {pids}"
+            parent.send_signal(signal.SIGKILL)
+            parent.wait(timeout=10)
+            assert wait_gone(pids, 5) == [], "the generator's processes outlived it"
+        finally:
+            parent.kill()
+            kill_all(pids)
