@@ -8,8 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,3 +150,14 @@ def stop_local_stack(handle: StackHandle) -> None:
         except subprocess.TimeoutExpired:
             handle.process.kill()
             handle.process.wait()
+
+
+@contextmanager
+def fresh_local_stack(prefix: str) -> Iterator[StackHandle]:
+    """A local stack on a temporary data folder (named with `prefix`), stopped and removed on exit."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        stack = start_local_stack(Path(tmp) / "data")
+        try:
+            yield stack
+        finally:
+            stop_local_stack(stack)
