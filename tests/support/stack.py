@@ -25,6 +25,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_listening(process: subprocess.Popen, port: int, what: str, timeout: float = 60.0) -> None:
+    """Return once `process` accepts connections on 127.0.0.1:`port`. RuntimeError naming `what` when it exits
+    first (with its stderr, if piped) or does not listen within `timeout` seconds (then it is killed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"{what} exited: {stderr}" if stderr else f"{what} exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{what} did not listen in time")
+
+
 @dataclass
 class StackHandle:
     """A running local stack, and the settings every service needs to reach it."""
