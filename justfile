@@ -233,7 +233,7 @@ generate *ARGS: setup env-file
 
 # run every business question of event-generator/snkrs_queries.sql against ClickHouse (`--name funnel`: just one)
 snkrs-queries *ARGS: setup
-    {{py}} -m snkrs_generator.queries {{ARGS}}
+    {{py}} -m local_stack.tools.snkrs_queries {{ARGS}}
 
 # load the bucket's OTLP JSON files into otel.otel_traces / otel.otel_logs, forever (`just loader --once`: one pass)
 loader *ARGS: setup env-file

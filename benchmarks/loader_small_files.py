@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from s3_loader.documents import prepare
 from s3_loader.loader import Loader
 from s3_loader.settings import LoaderSettings
 
-from benchmarks.s3_loader import collector_file, native_sql
-from tests.support.stack import StackHandle, start_local_stack, stop_local_stack
+from benchmarks.s3_loader import collector_file, loaded_spans, native_sql, reset_loaded
+from tests.support.stack import StackHandle, fresh_local_stack
 
 FLOOR_SPANS_S = 5000
 LARGE_SPANS_PER_FILE = 8192
@@ -58,12 +56,8 @@ def main() -> None:
     parser.add_argument("--spans-per-file", type=int, default=200, help="one collector batch (200 ms)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-loader-small-") as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
-        try:
-            run(stack, args)
-        finally:
-            stop_local_stack(stack)
+    with fresh_local_stack("bench-loader-small-") as stack:
+        run(stack, args)
 
 
 def run(stack: StackHandle, args: argparse.Namespace) -> None:
@@ -73,18 +67,6 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
     print(f"uploaded {args.spans} spans as {small_files} small and {large_files} large files "
           f"in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
     client = stack.client()
-
-    def reset() -> None:
-        for table in (
-            "otel.otel_traces",
-            "otel.otel_traces_trace_id_ts",
-            "otel.s3_loader_files",
-            "otel.s3_loader_batches",
-        ):
-            client.command(f"TRUNCATE TABLE {table}")
-
-    def count() -> int:
-        return client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0]
 
     def loader_side(prefix: str, **overrides: str) -> float:
         env = stack.env(S3_PREFIX=prefix)
@@ -103,14 +85,14 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
             seconds = time.perf_counter() - t0
         finally:
             loader.close()
-        assert result.spans == args.spans == count(), (result, count())
+        assert result.spans == args.spans == loaded_spans(client), (result, loaded_spans(client))
         return seconds
 
     def native_side(prefix: str) -> float:
         t0 = time.perf_counter()
         client.command(native_sql(f"{stack.s3_url}/{stack.bucket}/{prefix}/traces_*.json"))
         seconds = time.perf_counter() - t0
-        assert count() == args.spans
+        assert loaded_spans(client) == args.spans
         return seconds
 
     sides = {
@@ -122,7 +104,7 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
     best: dict[str, float] = {}
     for attempt in range(1, args.repeat + 1):
         for name, side in sides.items():
-            reset()
+            reset_loaded(client)
             seconds = side()
             best[name] = min(best.get(name, seconds), seconds)
             print(

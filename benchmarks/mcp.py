@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from trace_agent.tools import ToolContext, execute  # noqa: E402
 
 from benchmarks.agent_tools import prepare, quantile  # noqa: E402
 from tests.conftest import free_port, start_local_stack, stop_local_stack  # noqa: E402
+from tests.support.stack import wait_listening  # noqa: E402
 
 
 def start_server(stack, port: int, cwd: str) -> subprocess.Popen:
@@ -57,17 +57,11 @@ def start_server(stack, port: int, cwd: str) -> subprocess.Popen:
         [sys.executable, "-m", "trace_agent.mcp", "--http", "--port", str(port)], env=env, cwd=cwd,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the MCP server exited")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the MCP server did not listen in time")
+    try:
+        wait_listening(process, port, "the MCP server")
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    return process
 
 
 def timed(fn) -> float:

@@ -16,16 +16,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import random
-import tempfile
 import time
-from pathlib import Path
 
 import orjson
+from clickhouse_connect.driver.client import Client
 from s3_loader.documents import prepare
 from s3_loader.loader import Loader
 from s3_loader.settings import LoaderSettings
 
-from tests.support.stack import start_local_stack, stop_local_stack
+from tests.support.stack import fresh_local_stack
 
 SERVICES = (
     "api-gateway", "waiting-room", "account", "feed", "launch", "inventory", "checkout", "payment",
@@ -148,6 +147,24 @@ ARRAY JOIN ss.spans AS sp
 """
 
 
+# What a load fills: emptied before each side of a comparison.
+LOADED_TABLES = (
+    "otel.otel_traces",
+    "otel.otel_traces_trace_id_ts",
+    "otel.s3_loader_files",
+    "otel.s3_loader_batches",
+)
+
+
+def reset_loaded(client: Client) -> None:
+    for table in LOADED_TABLES:
+        client.command(f"TRUNCATE TABLE {table}")
+
+
+def loaded_spans(client: Client) -> int:
+    return int(client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,12 +178,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-s3-loader-") as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
-        try:
-            run(stack, args)
-        finally:
-            stop_local_stack(stack)
+    with fresh_local_stack("bench-s3-loader-") as stack:
+        run(stack, args)
 
 
 def run(stack, args: argparse.Namespace) -> None:
@@ -187,23 +200,11 @@ def run(stack, args: argparse.Namespace) -> None:
 
     client = stack.client()
 
-    def reset() -> None:
-        for table in (
-            "otel.otel_traces",
-            "otel.otel_traces_trace_id_ts",
-            "otel.s3_loader_files",
-            "otel.s3_loader_batches",
-        ):
-            client.command(f"TRUNCATE TABLE {table}")
-
-    def count() -> int:
-        return client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0]
-
     env = stack.env(LOADER_PARSE_WORKERS=str(args.parse_workers), S3_PREFIX="otel/bench")
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in env.items() if k.isupper()})
     loader_times, native_times = [], []
     for attempt in range(1, args.repeat + 1):
-        reset()
+        reset_loaded(client)
         loader = Loader(settings)
         try:
             loader.books.check_tables()
@@ -216,18 +217,18 @@ def run(stack, args: argparse.Namespace) -> None:
             loader_times.append(time.perf_counter() - t0)
         finally:
             loader.close()
-        assert result.spans == spans == count(), (result, count())
+        assert result.spans == spans == loaded_spans(client), (result, loaded_spans(client))
         print(
             f"run {attempt}: loader {spans / loader_times[-1]:,.0f} spans/s ({loader_times[-1]:.2f} s)",
             flush=True,
         )
 
-        reset()
+        reset_loaded(client)
         url = f"{stack.s3_url}/{stack.bucket}/otel/bench/traces_*{suffix}"
         t0 = time.perf_counter()
         client.command(native_sql(url))
         native_times.append(time.perf_counter() - t0)
-        assert count() == spans
+        assert loaded_spans(client) == spans
         print(
             f"run {attempt}: native {spans / native_times[-1]:,.0f} spans/s ({native_times[-1]:.2f} s)",
             flush=True,

@@ -165,31 +165,29 @@ def _hex_id(value: Any, length: int, field: str) -> str:
     return value.lower()
 
 
-def _trace_id(value: Any, field: str = "traceId") -> str:
-    """traceutil.TraceIDToHexOrEmptyString: the all-zero (invalid) id is ''."""
-    if value.__class__ is str and len(value) == 32:
-        try:
-            if len(_fromhex(value)) == 16:
-                value = value.lower()
-                return "" if value == _ZERO_TRACE_ID else value
-        except ValueError:
-            pass
-    tid = _hex_id(value, 32, field)
-    return "" if tid == _ZERO_TRACE_ID else tid
+def _id_reader(length: int, default_field: str) -> Callable[..., str]:
+    """Reads one kind of id (a trace id: 32 hex digits, a span id: 16) as traceutil's
+    TraceIDToHexOrEmptyString / SpanIDToHexOrEmptyString: lowercase, and the all-zero (invalid) id is ''.
+    A valid id costs one fromhex; anything else goes through `_hex_id` for its error."""
+    zero = "0" * length
+    size = length // 2
+
+    def read(value: Any, field: str = default_field) -> str:
+        if value.__class__ is str and len(value) == length:
+            try:
+                if len(_fromhex(value)) == size:
+                    value = value.lower()
+                    return "" if value == zero else value
+            except ValueError:
+                pass
+        hex_id = _hex_id(value, length, field)
+        return "" if hex_id == zero else hex_id
+
+    return read
 
 
-def _span_id(value: Any, field: str = "spanId") -> str:
-    if value.__class__ is str and len(value) == 16:
-        try:
-            if len(_fromhex(value)) == 8:
-                value = value.lower()
-                return "" if value == _ZERO_SPAN_ID else value
-        except ValueError:
-            pass
-    sid = _hex_id(value, 16, field)
-    return "" if sid == _ZERO_SPAN_ID else sid
-
-
+_trace_id = _id_reader(32, "traceId")
+_span_id = _id_reader(16, "spanId")
 _fromhex = bytes.fromhex
 _UINT64 = (1 << 64) - 1
 

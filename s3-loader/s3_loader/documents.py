@@ -16,25 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from otlp_rows import (
-    LOG_COLUMNS,
-    LOGS_TABLE,
-    TRACE_COLUMNS,
-    TRACES_TABLE,
-    DuplicateKeys,
-    OTLPFormatError,
-    log_rows,
-    trace_rows,
-)
+from otlp_rows import SIGNALS, DuplicateKeys, OTLPFormatError, log_rows, trace_rows
 
 GZIP_MAGIC = b"\x1f\x8b"
 
-# kind → (table name, insert columns)
-TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "traces": (TRACES_TABLE, TRACE_COLUMNS),
-    "logs": (LOGS_TABLE, LOG_COLUMNS),
-}
-_TOP_KEYS = {"resourceSpans": "traces", "resourceLogs": "logs", "resourceMetrics": "metrics"}
+LOADED = ("traces", "logs")  # the signals the loader inserts; metrics documents are recognised and skipped
+
+
+def _one_table(kind: str) -> tuple[str, tuple[str, ...]]:
+    ((table, columns),) = SIGNALS[kind].tables.items()
+    return table, columns
+
+
+# kind → (table name, insert columns), from otlp_rows' registry
+TABLES: dict[str, tuple[str, tuple[str, ...]]] = {kind: _one_table(kind) for kind in LOADED}
+# a document's top key (resourceSpans, …) → its kind
+_TOP_KEYS = {signal.keys[0]: signal.name for signal in SIGNALS.values()}
 
 
 @dataclass(frozen=True, slots=True)

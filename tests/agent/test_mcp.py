@@ -5,7 +5,6 @@ the read-only guarantees, validation errors and the loopback/token rule."""
 from __future__ import annotations
 
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from trace_agent.tools import TOOLS
 
 from tests.conftest import REPO, StackHandle, free_port
 from tests.support.spans import Span, hex_id, insert, minutes_ago
+from tests.support.stack import wait_listening
 
 TRANSPORTS = ["stdio", "http"]
 ENRICHED_COLUMNS = [
@@ -62,17 +62,8 @@ def start_http(stack: StackHandle, cwd: Path, port: int, **env: str) -> subproce
         [sys.executable, "-m", "trace_agent.mcp", "--http", "--port", str(port)],
         env=server_env(stack, **env), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"MCP server exited: {process.stderr.read()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("MCP server did not listen in time")
+    wait_listening(process, port, "MCP server")
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -8,8 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_listening(process: subprocess.Popen, port: int, what: str, timeout: float = 60.0) -> None:
+    """Return once `process` accepts connections on 127.0.0.1:`port`. RuntimeError naming `what` when it exits
+    first (with its stderr, if piped) or does not listen within `timeout` seconds (then it is killed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"{what} exited: {stderr}" if stderr else f"{what} exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{what} did not listen in time")
 
 
 @dataclass
@@ -147,3 +167,14 @@ def stop_local_stack(handle: StackHandle) -> None:
         except subprocess.TimeoutExpired:
             handle.process.kill()
             handle.process.wait()
+
+
+@contextmanager
+def fresh_local_stack(prefix: str) -> Iterator[StackHandle]:
+    """A local stack on a temporary data folder (named with `prefix`), stopped and removed on exit."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        stack = start_local_stack(Path(tmp) / "data")
+        try:
+            yield stack
+        finally:
+            stop_local_stack(stack)

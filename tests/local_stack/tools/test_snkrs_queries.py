@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 
-from snkrs_generator.queries import QUERIES_FILE, load_queries
+from local_stack.tools.snkrs_queries import QUERIES_FILE, load_queries
 
 METRIC_TABLES = ("otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram")
 
@@ -47,7 +47,7 @@ def test_every_query_returns_rows(drop_cycle, stack):
 
     # what `just snkrs-queries` runs: every query, printed as a table, against the stack's settings
     shown = subprocess.run(
-        [sys.executable, "-m", "snkrs_generator.queries"],
+        [sys.executable, "-m", "local_stack.tools.snkrs_queries"],
         env=stack.env(), cwd=stack.data_dir, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
