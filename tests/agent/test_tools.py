@@ -184,45 +184,28 @@ def test_get_trace_tree_nests_spans_and_caps_big_traces(ctx, stack, settings):
 def test_compare_windows_reports_changes(ctx, stack):
     rng = random.Random(5)
     base = now()
-    spans = []
+
+    def window(service: str, name: str, minutes: tuple[float, float], count: int, duration_ns: int, failed=0):
+        """`count` spans in the window, the first `failed` of them errors."""
+        return [
+            Span(
+                hex_id(rng, 32),
+                hex_id(rng, 16),
+                service,
+                name,
+                minutes_ago(rng.uniform(*minutes), base),
+                duration_ns + i,
+                status="Error" if i < failed else "Ok",
+            )
+            for i in range(count)
+        ]
+
     # baseline (60–120 min ago): 100 checkout spans, 2 errors, ~100 ms; current (last hour): 150 spans,
     # 30 errors, ~400 ms. payment-service: unchanged traffic.
-    for i in range(100):
-        spans.append(
-            Span(
-                hex_id(rng, 32),
-                hex_id(rng, 16),
-                "checkout-service",
-                "POST /checkout",
-                minutes_ago(rng.uniform(61, 119), base),
-                100_000_000 + i,
-                status="Error" if i < 2 else "Ok",
-            )
-        )
-    for i in range(150):
-        spans.append(
-            Span(
-                hex_id(rng, 32),
-                hex_id(rng, 16),
-                "checkout-service",
-                "POST /checkout",
-                minutes_ago(rng.uniform(1, 59), base),
-                400_000_000 + i,
-                status="Error" if i < 30 else "Ok",
-            )
-        )
-    for window in ((61, 119), (1, 59)):
-        for i in range(50):
-            spans.append(
-                Span(
-                    hex_id(rng, 32),
-                    hex_id(rng, 16),
-                    "payment-service",
-                    "charge",
-                    minutes_ago(rng.uniform(*window), base),
-                    50_000_000 + i,
-                )
-            )
+    spans = window("checkout-service", "POST /checkout", (61, 119), 100, 100_000_000, failed=2)
+    spans += window("checkout-service", "POST /checkout", (1, 59), 150, 400_000_000, failed=30)
+    for minutes in ((61, 119), (1, 59)):
+        spans += window("payment-service", "charge", minutes, 50, 50_000_000)
     client = stack.client()
     insert(client, spans)
     client.close()

@@ -67,22 +67,23 @@ class Session:
         return answers
 
 
-@pytest.fixture(scope="module")
-def deploy(tmp_path_factory, fake_api) -> Iterator[Session]:
-    built = build(DEPLOY, tmp_path_factory.mktemp("eval") / DEPLOY.name)
+def session(scenario, tmp_path_factory, fake_api) -> Iterator[Session]:
+    """A scenario built in its own stack, with the fake Messages API, for a module's tests."""
+    built = build(scenario, tmp_path_factory.mktemp("eval") / scenario.name)
     session = Session(built, fake_api)
     yield session
     session.db.close()
     built.stop()
+
+
+@pytest.fixture(scope="module")
+def deploy(tmp_path_factory, fake_api) -> Iterator[Session]:
+    yield from session(DEPLOY, tmp_path_factory, fake_api)
 
 
 @pytest.fixture(scope="module")
 def injected(tmp_path_factory, fake_api) -> Iterator[Session]:
-    built = build(INJECTED, tmp_path_factory.mktemp("eval") / INJECTED.name)
-    session = Session(built, fake_api)
-    yield session
-    session.db.close()
-    built.stop()
+    yield from session(INJECTED, tmp_path_factory, fake_api)
 
 
 def perfect_claims(labels: dict) -> dict:
