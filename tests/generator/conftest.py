@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,53 +82,52 @@ class Cycle:
         return lines
 
 
+def _items(requests: list, resources: str, scopes: str, items: str) -> Iterator[tuple[dict, Any]]:
+    """(resource attributes, item) of every item of every scope of every resource of the requests."""
+    for request in requests:
+        for r in getattr(request, resources):
+            resource = attributes(r.resource.attributes)
+            for scope in getattr(r, scopes):
+                for item in getattr(scope, items):
+                    yield resource, item
+
+
 def decode(sink: OtlpSink) -> tuple[list[Span], list[LogRecord], dict[str, list]]:
-    spans, logs, metrics = [], [], {}
-    for request in sink.received.requests["traces"]:
-        for rs in request.resource_spans:
-            resource = attributes(rs.resource.attributes)
-            for ss in rs.scope_spans:
-                for s in ss.spans:
-                    spans.append(
-                        Span(
-                            resource["service.name"],
-                            resource,
-                            s.trace_id.hex(),
-                            s.span_id.hex(),
-                            s.parent_span_id.hex(),
-                            s.name,
-                            s.kind,
-                            s.status.code,
-                            s.status.message,
-                            attributes(s.attributes),
-                            [(e.name, attributes(e.attributes)) for e in s.events],
-                            [(link.trace_id.hex(), link.span_id.hex()) for link in s.links],
-                            s.start_time_unix_nano,
-                            s.end_time_unix_nano,
-                        )
-                    )
-    for request in sink.received.requests["logs"]:
-        for rl in request.resource_logs:
-            service = attributes(rl.resource.attributes)["service.name"]
-            for sl in rl.scope_logs:
-                for r in sl.log_records:
-                    logs.append(
-                        LogRecord(
-                            service,
-                            r.trace_id.hex(),
-                            r.span_id.hex(),
-                            r.severity_text,
-                            any_value(r.body),
-                            attributes(r.attributes),
-                            r.event_name,
-                        )
-                    )
-    for request in sink.received.requests["metrics"]:
-        for rm in request.resource_metrics:
-            service = attributes(rm.resource.attributes)["service.name"]
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    metrics.setdefault(metric.name, []).append((service, metric))
+    requests = sink.received.requests
+    spans = [
+        Span(
+            resource["service.name"],
+            resource,
+            s.trace_id.hex(),
+            s.span_id.hex(),
+            s.parent_span_id.hex(),
+            s.name,
+            s.kind,
+            s.status.code,
+            s.status.message,
+            attributes(s.attributes),
+            [(e.name, attributes(e.attributes)) for e in s.events],
+            [(link.trace_id.hex(), link.span_id.hex()) for link in s.links],
+            s.start_time_unix_nano,
+            s.end_time_unix_nano,
+        )
+        for resource, s in _items(requests["traces"], "resource_spans", "scope_spans", "spans")
+    ]
+    logs = [
+        LogRecord(
+            resource["service.name"],
+            r.trace_id.hex(),
+            r.span_id.hex(),
+            r.severity_text,
+            any_value(r.body),
+            attributes(r.attributes),
+            r.event_name,
+        )
+        for resource, r in _items(requests["logs"], "resource_logs", "scope_logs", "log_records")
+    ]
+    metrics: dict[str, list] = {}
+    for resource, metric in _items(requests["metrics"], "resource_metrics", "scope_metrics", "metrics"):
+        metrics.setdefault(metric.name, []).append((resource["service.name"], metric))
     return spans, logs, metrics
 
 
