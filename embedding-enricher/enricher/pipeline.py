@@ -103,18 +103,32 @@ class Enricher:
         spans = self.store.pending(since, self.settings.read_rows, self.attribute_keys)
         if not spans:
             return 0, watermark_us
+        read = time.perf_counter()
         texts = [span_text(s.fields, self.settings.extra_attributes) for s in spans]
-        texts, vectors, stats = self.embedder.embed(texts)
-        self.store.write(spans, texts, vectors, self.model_name, self.settings.index_on_insert)
+        # written in arrival order, one insert per chunk of at most new_texts_per_write model runs: a burst
+        # of new texts does not hold back the whole batch (a crash between two inserts is redone like any
+        # other: the read skips what landed)
+        ends, stats = self.embedder.plan(texts, self.settings.new_texts_per_write)
+        prepared = time.perf_counter()
+        model = write = 0.0
+        start = 0
+        for end in ends:
+            step = time.perf_counter()
+            final, vectors, _ = self.embedder.embed(texts[start:end])
+            embedded = time.perf_counter()
+            self.store.write(spans[start:end], final, vectors, self.model_name, self.settings.index_on_insert)
+            model, write, start = model + embedded - step, write + time.perf_counter() - embedded, end
+        written = time.perf_counter()
         newest = max(s.inserted_us for s in spans)
         watermark_us = max(watermark_us, newest)
-        seconds = time.perf_counter() - started
+        seconds = written - started
         self.store.record_progress(self.settings.name, watermark_us, stats, seconds)
         self.total.add(stats)
         log.info(
-            "enriched %d spans in %.2fs (%.0f spans/s): %d distinct texts, %d from cache, %d embedded; "
-            "watermark %s, lag %.1fs",
-            len(spans), seconds, len(spans) / seconds if seconds else 0.0, stats.distinct, stats.cache_hits,
+            "enriched %d spans in %.2fs (%.0f spans/s; read %.2fs, texts %.2fs, model %.2fs, %d writes "
+            "%.2fs, progress %.2fs): %d distinct texts, %d from cache, %d embedded; watermark %s, lag %.1fs",
+            len(spans), seconds, len(spans) / seconds if seconds else 0.0, read - started, prepared - read,
+            model, len(ends), write, time.perf_counter() - written, stats.distinct, stats.cache_hits,
             stats.embedded, fmt_us(watermark_us), (now_us() - newest) / 1e6,
         )  # fmt: skip
         return len(spans), watermark_us
