@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from click_common.backoff import idle_poll_delay
 
 from .embedder import Embedder, EmbedStats, Model, VectorCache
 from .settings import DEFAULT_MODEL_NAME, Settings
 from .span_text import ATTRIBUTES, span_text
-from .store import STATE, TARGET, Store, TablesMissing, now_us
+from .store import STATE, TARGET, SourceSpan, Store, TablesMissing, now_us
 
 log = logging.getLogger("enricher")
 
@@ -105,19 +106,9 @@ class Enricher:
             return 0, watermark_us
         read = time.perf_counter()
         texts = [span_text(s.fields, self.settings.extra_attributes) for s in spans]
-        # written in arrival order, one insert per chunk of at most new_texts_per_write model runs: a burst
-        # of new texts does not hold back the whole batch (a crash between two inserts is redone like any
-        # other: the read skips what landed)
-        ends, stats = self.embedder.plan(texts, self.settings.new_texts_per_write)
+        ends, stats = self.embedder.plan(texts, self.settings.batch_size)
         prepared = time.perf_counter()
-        model = write = 0.0
-        start = 0
-        for end in ends:
-            step = time.perf_counter()
-            final, vectors, _ = self.embedder.embed(texts[start:end])
-            embedded = time.perf_counter()
-            self.store.write(spans[start:end], final, vectors, self.model_name, self.settings.index_on_insert)
-            model, write, start = model + embedded - step, write + time.perf_counter() - embedded, end
+        model, writes, write = self._embed_and_write(spans, texts, ends)
         written = time.perf_counter()
         newest = max(s.inserted_us for s in spans)
         watermark_us = max(watermark_us, newest)
@@ -128,10 +119,36 @@ class Enricher:
             "enriched %d spans in %.2fs (%.0f spans/s; read %.2fs, texts %.2fs, model %.2fs, %d writes "
             "%.2fs, progress %.2fs): %d distinct texts, %d from cache, %d embedded; watermark %s, lag %.1fs",
             len(spans), seconds, len(spans) / seconds if seconds else 0.0, read - started, prepared - read,
-            model, len(ends), write, time.perf_counter() - written, stats.distinct, stats.cache_hits,
+            model, writes, write, time.perf_counter() - written, stats.distinct, stats.cache_hits,
             stats.embedded, fmt_us(watermark_us), (now_us() - newest) / 1e6,
         )  # fmt: skip
         return len(spans), watermark_us
+
+    def _embed_and_write(
+        self, spans: list[SourceSpan], texts: list[str], ends: list[int]
+    ) -> tuple[float, int, float]:
+        """The model runs on batch_size new texts at a time (the chunks up to `ends`); what is done is
+        inserted, in arrival order, once write_seconds passed since the last insert, so a burst of new texts
+        does not hold back the whole batch (a crash between two inserts is redone like any other batch: the
+        read skips what landed). Returns (model seconds, inserts, insert seconds)."""
+        model = write = 0.0
+        start = done = writes = 0
+        finals: list[str] = []
+        vectors: list[np.ndarray] = []
+        last_write = time.perf_counter()
+        for end in ends:
+            step = time.perf_counter()
+            final, chunk_vectors, _ = self.embedder.embed(texts[start:end])
+            finals, vectors, start = finals + final, vectors + chunk_vectors, end
+            now = time.perf_counter()
+            model += now - step
+            if end == len(spans) or now - last_write >= self.settings.write_seconds:
+                s = self.settings
+                self.store.write(spans[done:end], finals, vectors, self.model_name, s.index_on_insert)
+                last_write = time.perf_counter()
+                write += last_write - now
+                done, writes, finals, vectors = end, writes + 1, [], []
+        return model, writes, write
 
     def catch_up(self) -> PassResult:
         """Batches until nothing is pending (or a stop was asked for)."""

@@ -1,5 +1,6 @@
-"""A batch is written in arrival order, one insert per few texts new to the model: a burst of new texts does
-not hold the whole batch back, and a crash between two of its inserts still ends exactly once."""
+"""While the model runs on a batch's new texts (batch_size at a time), what is done is inserted in arrival
+order every write_seconds: a burst of new texts does not hold the whole batch back, and a crash between two
+of its inserts still ends exactly once."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_a_crash_between_a_batchs_inserts_ends_exactly_once(stack, make_enricher
     client = stack.client()
     now = datetime.now(UTC).replace(tzinfo=None)
     insert(client, make_rows(600, seed=31, base=now - timedelta(hours=1)))
-    enricher = make_enricher(stack, read_rows=600, new_texts_per_write=2, cache_warm_minutes=0)
+    enricher = make_enricher(stack, read_rows=600, batch_size=2, write_seconds=0, cache_warm_minutes=0)
     write = enricher.store.write
     calls: list[int] = []
 
@@ -51,7 +52,7 @@ def test_a_crash_between_a_batchs_inserts_ends_exactly_once(stack, make_enricher
     assert 0 < enriched(client) == sum(calls) < 600  # two inserts of the one batch landed
     assert client.query("SELECT count() FROM otel.enrichment_state").result_rows[0][0] == 0
 
-    restarted = make_enricher(stack, read_rows=600, new_texts_per_write=2, cache_warm_minutes=0)
+    restarted = make_enricher(stack, read_rows=600, batch_size=2, write_seconds=0, cache_warm_minutes=0)
     inserts: list[int] = []
     write = restarted.store.write
     restarted.store.write = lambda spans, *a, **k: (inserts.append(len(spans)), write(spans, *a, **k))  # type: ignore[method-assign]
