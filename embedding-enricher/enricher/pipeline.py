@@ -75,6 +75,7 @@ class Enricher:
         path = settings.resolved_model()
         started = time.perf_counter()
         model = Model(path, batch_size=settings.batch_size, threads=settings.threads)
+        model.encode(["warm-up: api-gateway server span GET /feed; ok"])  # torch's first run is slow
         model_name = settings.model_name or (Path(path).name if settings.model else DEFAULT_MODEL_NAME)
         table_dimension = store.vector_dimension()
         if table_dimension != model.dimension:
