@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from click_common.backoff import idle_poll_delay
+from click_common.backoff import QUICK_POLLS_AFTER_WORK, idle_poll_delay
 
 from .embedder import Embedder, EmbedStats, Model, VectorCache
 from .settings import DEFAULT_MODEL_NAME, Settings
@@ -191,9 +191,11 @@ class Enricher:
                 log.info("nothing pending")
             if once:
                 break
-            # new work is picked up within min_poll_seconds; while idle, the poll backs off to poll_seconds
+            # new work is picked up within min_poll_seconds; after 10 empty polls the poll backs off to
+            # poll_seconds
             s = self.settings
-            self.stopping.wait(idle_poll_delay(idle, s.min_poll_seconds, s.poll_seconds))
+            delay = idle_poll_delay(idle, s.min_poll_seconds, s.poll_seconds, QUICK_POLLS_AFTER_WORK)
+            self.stopping.wait(delay)
         self.store.close()
         return 0
 

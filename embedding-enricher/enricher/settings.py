@@ -33,7 +33,7 @@ class Settings(ClickHouseSettings):
     cache_warm_minutes: int = Field(60, ge=0)  # at start, reload vectors enriched this recently
     lookback_seconds: float = Field(300.0, ge=0)  # re-check spans this far behind the watermark
     poll_seconds: float = Field(5.0, gt=0)  # longest wait between passes while nothing is pending
-    min_poll_seconds: float = Field(0.5, gt=0)  # wait after work; doubled per idle pass up to poll_seconds
+    min_poll_seconds: float = Field(0.5, gt=0)  # wait after work; after 10 idle passes doubled per pass
     index_on_insert: bool = False  # build the HNSW index at insert (True) or when parts merge
     retry_max_seconds: float = Field(30.0, gt=0)  # cap of the backoff while ClickHouse is down
     once_give_up_seconds: float = Field(120.0, gt=0)  # --once: how long to wait for ClickHouse

@@ -21,7 +21,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from click_common.backoff import Stopped, idle_poll_delay
+from click_common.backoff import QUICK_POLLS_AFTER_WORK, Stopped, idle_poll_delay
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
@@ -440,4 +440,5 @@ class Loader:
                 continue
             idle += 1
             s = self.settings
-            self.stop.wait(idle_poll_delay(idle, s.min_poll_interval, s.poll_interval))
+            delay = idle_poll_delay(idle, s.min_poll_interval, s.poll_interval, QUICK_POLLS_AFTER_WORK)
+            self.stop.wait(delay)
