@@ -117,10 +117,16 @@ def call_with_backoff(
     return result  # the loop ends only after an attempt that returned
 
 
-def idle_poll_delay(idle_passes: int, shortest: float, longest: float) -> float:
+# empty passes after work that still wait the shortest time: live traffic comes in bursts with pauses of a
+# second or two (the collector's batches), which must not push the next poll out to 2–4 s
+QUICK_POLLS_AFTER_WORK = 10
+
+
+def idle_poll_delay(idle_passes: int, shortest: float, longest: float, quick_passes: int = 1) -> float:
     """How long a polling loop waits after `idle_passes` passes in a row found nothing: `shortest` right after
-    work (idle_passes 0 or 1), doubled per further idle pass, never more than `longest`. Work arriving while
-    the loop is busy is picked up within `shortest`; a loop idle for long polls only every `longest`."""
+    work (idle_passes up to `quick_passes`), doubled per further idle pass, never more than `longest`. Work
+    arriving while the loop is busy is picked up within `shortest`; a loop idle for long polls only every
+    `longest`."""
     shortest = min(shortest, longest)
-    doublings: int = min(max(0, idle_passes - 1), 60)
+    doublings: int = min(max(0, idle_passes - max(1, quick_passes)), 60)
     return min(longest, shortest * 2.0**doublings)

@@ -30,6 +30,9 @@ class VectorCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def __contains__(self, key: bytes) -> bool:  # a look that does not count as a use
+        return key in self._items
+
     def get(self, key: bytes) -> np.ndarray | None:
         vector = self._items.get(key)
         if vector is not None:
@@ -129,6 +132,30 @@ class Embedder:
             self.cache.put(text_key(text), np.asarray(vector, dtype=np.float32))
             loaded += 1
         return loaded
+
+    def plan(self, texts: Sequence[str], new_per_chunk: int) -> tuple[list[int], EmbedStats]:
+        """Where to cut `texts` (in order) so that each chunk brings at most `new_per_chunk` texts the model
+        has to run on (the chunks' end indices), and the stats `embed` would give for all of them at once."""
+        distinct = list(dict.fromkeys(texts))
+        cut = dict(zip(distinct, self.model.truncate(distinct), strict=True))
+        seen: set[str] = set()
+        ends: list[int] = []
+        new = embedded = 0
+        for index, text in enumerate(texts):
+            final = cut[text]
+            if final in seen:
+                continue
+            seen.add(final)
+            if text_key(final) in self.cache:
+                continue
+            if new >= max(1, new_per_chunk):
+                ends.append(index)
+                new = 0
+            new += 1
+            embedded += 1
+        ends.append(len(texts))
+        stats = EmbedStats(len(texts), len(seen), len(seen) - embedded, embedded)
+        return ends, stats
 
     def embed(self, texts: Sequence[str]) -> tuple[list[str], list[np.ndarray], EmbedStats]:
         distinct = list(dict.fromkeys(texts))

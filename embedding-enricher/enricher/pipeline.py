@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from click_common.backoff import idle_poll_delay
+import numpy as np
+from click_common.backoff import QUICK_POLLS_AFTER_WORK, idle_poll_delay
 
 from .embedder import Embedder, EmbedStats, Model, VectorCache
 from .settings import DEFAULT_MODEL_NAME, Settings
 from .span_text import ATTRIBUTES, span_text
-from .store import STATE, TARGET, Store, TablesMissing, now_us
+from .store import STATE, TARGET, SourceSpan, Store, TablesMissing, now_us
 
 log = logging.getLogger("enricher")
 
@@ -74,6 +75,7 @@ class Enricher:
         path = settings.resolved_model()
         started = time.perf_counter()
         model = Model(path, batch_size=settings.batch_size, threads=settings.threads)
+        model.encode(["warm-up: api-gateway server span GET /feed; ok"])  # torch's first run is slow
         model_name = settings.model_name or (Path(path).name if settings.model else DEFAULT_MODEL_NAME)
         table_dimension = store.vector_dimension()
         if table_dimension != model.dimension:
@@ -103,21 +105,51 @@ class Enricher:
         spans = self.store.pending(since, self.settings.read_rows, self.attribute_keys)
         if not spans:
             return 0, watermark_us
+        read = time.perf_counter()
         texts = [span_text(s.fields, self.settings.extra_attributes) for s in spans]
-        texts, vectors, stats = self.embedder.embed(texts)
-        self.store.write(spans, texts, vectors, self.model_name, self.settings.index_on_insert)
+        ends, stats = self.embedder.plan(texts, self.settings.batch_size)
+        prepared = time.perf_counter()
+        model, writes, write = self._embed_and_write(spans, texts, ends)
+        written = time.perf_counter()
         newest = max(s.inserted_us for s in spans)
         watermark_us = max(watermark_us, newest)
-        seconds = time.perf_counter() - started
+        seconds = written - started
         self.store.record_progress(self.settings.name, watermark_us, stats, seconds)
         self.total.add(stats)
         log.info(
-            "enriched %d spans in %.2fs (%.0f spans/s): %d distinct texts, %d from cache, %d embedded; "
-            "watermark %s, lag %.1fs",
-            len(spans), seconds, len(spans) / seconds if seconds else 0.0, stats.distinct, stats.cache_hits,
+            "enriched %d spans in %.2fs (%.0f spans/s; read %.2fs, texts %.2fs, model %.2fs, %d writes "
+            "%.2fs, progress %.2fs): %d distinct texts, %d from cache, %d embedded; watermark %s, lag %.1fs",
+            len(spans), seconds, len(spans) / seconds if seconds else 0.0, read - started, prepared - read,
+            model, writes, write, time.perf_counter() - written, stats.distinct, stats.cache_hits,
             stats.embedded, fmt_us(watermark_us), (now_us() - newest) / 1e6,
         )  # fmt: skip
         return len(spans), watermark_us
+
+    def _embed_and_write(
+        self, spans: list[SourceSpan], texts: list[str], ends: list[int]
+    ) -> tuple[float, int, float]:
+        """The model runs on batch_size new texts at a time (the chunks up to `ends`); what is done is
+        inserted, in arrival order, once write_seconds passed since the last insert, so a burst of new texts
+        does not hold back the whole batch (a crash between two inserts is redone like any other batch: the
+        read skips what landed). Returns (model seconds, inserts, insert seconds)."""
+        model = write = 0.0
+        start = done = writes = 0
+        finals: list[str] = []
+        vectors: list[np.ndarray] = []
+        last_write = time.perf_counter()
+        for end in ends:
+            step = time.perf_counter()
+            final, chunk_vectors, _ = self.embedder.embed(texts[start:end])
+            finals, vectors, start = finals + final, vectors + chunk_vectors, end
+            now = time.perf_counter()
+            model += now - step
+            if end == len(spans) or now - last_write >= self.settings.write_seconds:
+                s = self.settings
+                self.store.write(spans[done:end], finals, vectors, self.model_name, s.index_on_insert)
+                last_write = time.perf_counter()
+                write += last_write - now
+                done, writes, finals, vectors = end, writes + 1, [], []
+        return model, writes, write
 
     def catch_up(self) -> PassResult:
         """Batches until nothing is pending (or a stop was asked for)."""
@@ -159,9 +191,11 @@ class Enricher:
                 log.info("nothing pending")
             if once:
                 break
-            # new work is picked up within min_poll_seconds; while idle, the poll backs off to poll_seconds
+            # new work is picked up within min_poll_seconds; after 10 empty polls the poll backs off to
+            # poll_seconds
             s = self.settings
-            self.stopping.wait(idle_poll_delay(idle, s.min_poll_seconds, s.poll_seconds))
+            delay = idle_poll_delay(idle, s.min_poll_seconds, s.poll_seconds, QUICK_POLLS_AFTER_WORK)
+            self.stopping.wait(delay)
         self.store.close()
         return 0
 

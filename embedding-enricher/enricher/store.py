@@ -227,9 +227,9 @@ class Store:
         model_name: str,
         index_on_insert: bool,
     ) -> None:
-        """One insert for the batch: all of it lands or none of it does. Not retried here: if the connection
-        drops, the insert may or may not have landed, so the caller redoes the whole batch, whose read skips
-        whatever did land."""
+        """One insert: all of these spans land or none of them do. Not retried here: if the connection drops,
+        the insert may or may not have landed, so the caller redoes the whole batch, whose read skips whatever
+        did land."""
         columns = [
             [s.timestamp_ns for s in spans],
             [s.trace_id for s in spans],

@@ -22,7 +22,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from click_common.backoff import Stopped, idle_poll_delay
+from click_common.backoff import QUICK_POLLS_AFTER_WORK, Stopped, idle_poll_delay
 from click_common.processes import exit_with_parent
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
@@ -447,4 +447,5 @@ class Loader:
                 continue
             idle += 1
             s = self.settings
-            self.stop.wait(idle_poll_delay(idle, s.min_poll_interval, s.poll_interval))
+            delay = idle_poll_delay(idle, s.min_poll_interval, s.poll_interval, QUICK_POLLS_AFTER_WORK)
+            self.stop.wait(delay)

@@ -20,7 +20,7 @@ class LoaderSettings(ClickHouseSettings):
 
     database: str = "otel"  # where otel_traces, otel_logs and s3_loader_files live
     poll_interval: float = 5.0  # longest wait between passes while there is nothing to load
-    min_poll_interval: float = Field(0.5, gt=0)  # first idle wait, doubled per idle pass up to poll_interval
+    min_poll_interval: float = Field(0.5, gt=0)  # idle wait; after 10 idle passes doubled per pass
     batch_files: int = 16  # files per batch (one log line each); bounds memory
     download_workers: int = 4  # threads downloading objects
     parse_workers: int = 2  # processes decoding JSON into rows; 0 parses in the loader process
