@@ -131,14 +131,20 @@ def decode(sink: OtlpSink) -> tuple[list[Span], list[LogRecord], dict[str, list]
     return spans, logs, metrics
 
 
+def generator_env(settings: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any generator or OTel setting of the caller's, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
+    env.update(settings)
+    return env
+
+
 def run_generator(
     args: list[str], env: dict[str, str], *, keep_raw: bool = False, cwd: Path = REPO, timeout: float = 300
 ) -> Cycle:
     """`python -m snkrs_generator --once ARGS` exporting OTLP/HTTP to a sink in this process, with only
     `env`'s generator and OTel settings (none of the caller's), decoded."""
     with OtlpSink(keep_raw=keep_raw) as sink:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-        clean.update(env, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint)
+        clean = generator_env({**env, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint})
         proc = subprocess.run(
             [sys.executable, "-m", "snkrs_generator", "--once", *args],
             env=clean, cwd=cwd, capture_output=True, text=True, timeout=timeout,

@@ -3,12 +3,12 @@ exports again as soon as the collector is back."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 
+from tests.generator.conftest import generator_env
 from tests.support.otlp_sink import OtlpSink
 
 
@@ -20,13 +20,14 @@ def free_port() -> int:
 
 def test_collector_down_then_back():
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-    env.update(
-        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
-        PYTHONUNBUFFERED="1",
-        GENERATOR_OUTAGE_LOG_INTERVAL_S="2",
-        GENERATOR_EXPORT_TIMEOUT_S="3",
-        GENERATOR_DROP_LIVE__WORKERS="10",
+    env = generator_env(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+            "PYTHONUNBUFFERED": "1",
+            "GENERATOR_OUTAGE_LOG_INTERVAL_S": "2",
+            "GENERATOR_EXPORT_TIMEOUT_S": "3",
+            "GENERATOR_DROP_LIVE__WORKERS": "10",
+        }
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "snkrs_generator", "--time-scale", "20", "--duration", "9", "--seed", "3"],
@@ -57,8 +58,8 @@ def test_collector_down_then_back():
 
 
 def test_once_fails_when_nothing_could_be_exported():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-    env.update(OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}", GENERATOR_EXPORT_TIMEOUT_S="1")
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    env = generator_env({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "GENERATOR_EXPORT_TIMEOUT_S": "1"})
     proc = subprocess.run(
         [sys.executable, "-m", "snkrs_generator", "--once", "--time-scale", "100"],
         env=env, capture_output=True, text=True, timeout=120,

@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
+from tests.generator.conftest import generator_env
 from tests.support.otlp_sink import OtlpSink
 
 
 def test_sigterm_mid_drop_flushes_everything():
     with OtlpSink() as sink:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-        env.update(OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint, PYTHONUNBUFFERED="1")
+        env = generator_env({"OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint, "PYTHONUNBUFFERED": "1"})
         proc = subprocess.Popen(
             [sys.executable, "-m", "snkrs_generator", "--time-scale", "20", "--seed", "5"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

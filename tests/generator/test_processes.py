@@ -3,7 +3,6 @@ merged report whose counts are what the collector received."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from snkrs_generator.drop import Phase
 from snkrs_generator.processes import merge
 from snkrs_generator.simulation import PhaseReport, RunReport, share
 
-from tests.generator.conftest import REPO, run_generator
+from tests.generator.conftest import REPO, generator_env, run_generator
 from tests.support.generator_env import FEW_SHOPPERS
 from tests.support.otlp_sink import OtlpSink
 from tests.support.processes import children, kill_all, wait_gone
@@ -75,8 +74,7 @@ def test_a_killed_generator_takes_its_processes_with_it():
     """SIGKILL leaves the parent no chance to stop its children: they notice and end instead of generating
     traffic on their own."""
     with OtlpSink() as sink:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
-        env.update(FEW_SHOPPERS, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint)
+        env = generator_env({**FEW_SHOPPERS, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint})
         parent = subprocess.Popen(
             [sys.executable, "-m", "snkrs_generator", "--processes", "2"],
             env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
