@@ -7,8 +7,9 @@ ones (8192, the s3_loader benchmark's size). Measured side by side, each `--repe
 every side starting from empty otel tables and bookkeeping:
 
 - loader_small: `Loader.run_pass()` with its default settings over the small files.
-- loader_small_sql: the same with `LOADER_SQL_MIN_BYTES=0`, i.e. every plain document converted by
-  ClickHouse's SQL path (the routing before issue 17: the reference for what the routing buys).
+- loader_small_sql: the same with `LOADER_SQL_MIN_BYTES=0` and `LOADER_CLICKHOUSE_READS_S3=false`, i.e. every
+  plain document downloaded and converted by ClickHouse's SQL path (the routing before issue 17: the reference
+  for what the routing buys).
 - loader_large: the loader over the same spans as large files (its per-span speed, fixed costs amortised).
 - native_small: ClickHouse's own `s3()` over the small files (benchmarks/s3_loader.py's query).
 
@@ -68,7 +69,7 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
           f"in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
     client = stack.client()
 
-    def loader_side(prefix: str, **overrides: str) -> float:
+    def loader_side(prefix: str, **overrides: object) -> float:
         env = stack.env(S3_PREFIX=prefix)
         settings = LoaderSettings(
             _env_file=None, **{k: v for k, v in env.items() if k.isupper()}, **overrides
@@ -97,7 +98,7 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
 
     sides = {
         "loader_small": lambda: loader_side("otel/small"),
-        "loader_small_sql": lambda: loader_side("otel/small", sql_min_bytes=0),
+        "loader_small_sql": lambda: loader_side("otel/small", sql_min_bytes=0, clickhouse_reads_s3=False),
         "loader_large": lambda: loader_side("otel/large"),
         "native_small": lambda: native_side("otel/small"),
     }

@@ -1,14 +1,17 @@
 """The s3-loader against ClickHouse itself, loading the same collector files from the same S3 bucket into the
 same table, in the same run. Floor (issue 4): loader ≥ 0.5× the native path and ≥ 20k spans/s.
 
-- loader: `Loader.run_pass()` in this process (its download threads and parse processes warmed up first):
-  list, download, parse (orjson), convert exactly as the exporter would, insert with dedup tokens,
-  bookkeeping.
+- loader: `Loader.run_pass()` in this process with its default settings (its parse processes warmed up
+  first): list, then per file an insert with its deduplication token in which ClickHouse reads the object
+  from the bucket itself (the listed ETag checked) and init-db.sql's view converts it, bookkeeping.
+- download: the same with `LOADER_CLICKHOUSE_READS_S3=false` (the way before issue 17): the loader downloads
+  each file and streams it to ClickHouse.
 - native: one `INSERT INTO otel.otel_traces SELECT … FROM s3(…, 'JSONEachRow', <OTLP schema>) ARRAY JOIN …`
   run by chDB behind the local stack's endpoint: ClickHouse reads and flattens the same files itself (scalar
   attribute kinds only, with ClickHouse's number formatting — the cheap approximation of the exporter).
 
-Both sides start from an empty otel.otel_traces; each is run `--repeat` times and the best run counts.
+Every side starts from an empty otel.otel_traces; each is run `--repeat` times and the best run counts.
+RESULT: ratio = loader / native (floor ≥ 0.6, issue 17); download_ratio = download / native.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ LOADED_TABLES = (
     "otel.otel_traces_trace_id_ts",
     "otel.s3_loader_files",
     "otel.s3_loader_batches",
+    "otel.s3_loader_otlp_counts",
 )
 
 
@@ -172,7 +176,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=200_000)
     parser.add_argument("--spans-per-file", type=int, default=8192, help="the batch send_batch_size")
     parser.add_argument("--gzip", action="store_true", help="gzip the files (s3uploader.compression: gzip)")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--parse-workers", type=int, default=LoaderSettings.model_fields["parse_workers"].default
     )
@@ -202,10 +206,10 @@ def run(stack, args: argparse.Namespace) -> None:
 
     env = stack.env(LOADER_PARSE_WORKERS=str(args.parse_workers), S3_PREFIX="otel/bench")
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in env.items() if k.isupper()})
-    loader_times, native_times = [], []
-    for attempt in range(1, args.repeat + 1):
+
+    def loader_side(**overrides: object) -> float:
         reset_loaded(client)
-        loader = Loader(settings)
+        loader = Loader(settings.model_copy(update=overrides))
         try:
             loader.books.check_tables()
             warm = [
@@ -214,31 +218,39 @@ def run(stack, args: argparse.Namespace) -> None:
             [f.result() for f in warm]
             t0 = time.perf_counter()
             result = loader.run_pass()
-            loader_times.append(time.perf_counter() - t0)
+            seconds = time.perf_counter() - t0
         finally:
             loader.close()
         assert result.spans == spans == loaded_spans(client), (result, loaded_spans(client))
-        print(
-            f"run {attempt}: loader {spans / loader_times[-1]:,.0f} spans/s ({loader_times[-1]:.2f} s)",
-            flush=True,
-        )
+        return seconds
 
+    def native_side() -> float:
         reset_loaded(client)
         url = f"{stack.s3_url}/{stack.bucket}/otel/bench/traces_*{suffix}"
         t0 = time.perf_counter()
         client.command(native_sql(url))
-        native_times.append(time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
         assert loaded_spans(client) == spans
-        print(
-            f"run {attempt}: native {spans / native_times[-1]:,.0f} spans/s ({native_times[-1]:.2f} s)",
-            flush=True,
-        )
+        return seconds
 
-    loader_rate, native_rate = spans / min(loader_times), spans / min(native_times)
+    sides = {
+        "loader": loader_side,
+        "download": lambda: loader_side(clickhouse_reads_s3=False),
+        "native": native_side,
+    }
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for attempt in range(1, args.repeat + 1):
+        for name, side in sides.items():
+            times[name].append(side())
+            print(f"run {attempt}: {name} {spans / times[name][-1]:,.0f} spans/s ({times[name][-1]:.2f} s)",
+                  flush=True)  # fmt: skip
+
+    rate = {name: spans / min(seconds) for name, seconds in times.items()}
     print(
         f"RESULT spans={spans} files={files} gzip={int(args.gzip)} parse_workers={args.parse_workers} "
-        f"loader_spans_per_s={loader_rate:.0f} native_spans_per_s={native_rate:.0f} "
-        f"ratio={loader_rate / native_rate:.2f}"
+        f"loader_spans_per_s={rate['loader']:.0f} download_spans_per_s={rate['download']:.0f} "
+        f"native_spans_per_s={rate['native']:.0f} download_ratio={rate['download'] / rate['native']:.2f} "
+        f"ratio={rate['loader'] / rate['native']:.2f}"
     )
 
 

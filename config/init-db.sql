@@ -461,17 +461,21 @@ ENGINE = MergeTree
 ORDER BY (bucket, window, seq)
 SETTINGS non_replicated_deduplication_window = 10000;
 
--- s3-loader fast path: the loader streams a collector traces document (one JSON object, scalar attribute
--- values only) into this Null table with its insert_deduplication_token, and the view below turns it into
--- exactly the rows the exporter writes (the same values as the otlp_rows library, which the loader uses
--- for everything else: arrays, kvlists, bytes, logs). A span that fails validation aborts the insert.
+-- s3-loader fast path: a large collector traces document goes into this Null table with its
+-- insert_deduplication_token (ClickHouse reads it from the bucket itself with s3(), or the loader streams
+-- it), and the view below turns it into exactly the rows the exporter writes (the same values as the
+-- otlp_rows library, which the loader uses for everything else: arrays, kvlists, bytes, logs). A span
+-- that fails validation aborts the insert, and so does a value only otlp_rows converts: no OTLP JSON form
+-- of arrayValue, kvlistValue or bytesValue (an object, a string) parses as Array(Nothing). The loader then
+-- falls back to otlp_rows.
 CREATE TABLE IF NOT EXISTS otel.s3_loader_otlp_traces
 (
     resourceSpans Array(Tuple(
         resource Tuple(
             attributes Array(Tuple(key String, value Tuple(
                 stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
-                boolValue Nullable(Bool))))),
+                boolValue Nullable(Bool), arrayValue Array(Nothing), kvlistValue Array(Nothing),
+                bytesValue Array(Nothing))))),
         scopeSpans Array(Tuple(
             scope Tuple(name String, version String),
             spans Array(Tuple(
@@ -485,20 +489,23 @@ CREATE TABLE IF NOT EXISTS otel.s3_loader_otlp_traces
                 endTimeUnixNano UInt64,
                 attributes Array(Tuple(key String, value Tuple(
                     stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
-                    boolValue Nullable(Bool)))),
+                    boolValue Nullable(Bool), arrayValue Array(Nothing), kvlistValue Array(Nothing),
+                    bytesValue Array(Nothing)))),
                 events Array(Tuple(
                     timeUnixNano UInt64,
                     name String,
                     attributes Array(Tuple(key String, value Tuple(
                         stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
-                        boolValue Nullable(Bool)))))),
+                        boolValue Nullable(Bool), arrayValue Array(Nothing), kvlistValue Array(Nothing),
+                        bytesValue Array(Nothing)))))),
                 links Array(Tuple(
                     traceId String,
                     spanId String,
                     traceState String,
                     attributes Array(Tuple(key String, value Tuple(
                         stringValue Nullable(String), intValue Nullable(Int64), doubleValue Nullable(Float64),
-                        boolValue Nullable(Bool)))))),
+                        boolValue Nullable(Bool), arrayValue Array(Nothing), kvlistValue Array(Nothing),
+                        bytesValue Array(Nothing)))))),
                 status Tuple(code Int32, message String)))))))
 )
 ENGINE = Null;
@@ -564,6 +571,25 @@ WHERE throwIf(NOT (
     AND arrayAll(l -> length(l.traceId) IN (0, 32) AND length(l.spanId) IN (0, 16)
                       AND match(concat(l.traceId, l.spanId), '^[0-9A-Fa-f]*$'), sp.links)
 ), 'span fails validation') = 0;
+
+-- The spans of each document ClickHouse converted, by the insert's deduplication token: how the loader learns
+-- what a document it did not download held (several rows of one token, one per attempt, agree).
+CREATE TABLE IF NOT EXISTS otel.s3_loader_otlp_counts
+(
+    token String,
+    spans UInt64,
+    counted_at DateTime DEFAULT now()
+)
+ENGINE = MergeTree
+ORDER BY token
+TTL counted_at + toIntervalDay(7);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.s3_loader_otlp_counts_mv TO otel.s3_loader_otlp_counts AS
+SELECT
+    getSetting('insert_deduplication_token') AS token,
+    sum(arraySum(rs -> arraySum(ss -> length(ss.spans), rs.scopeSpans), resourceSpans)) AS spans
+FROM otel.s3_loader_otlp_traces
+GROUP BY token;
 
 -- embedding-enricher: one row per span of otel.otel_traces with its text and its MiniLM vector.
 -- ReplacingMergeTree keyed by (TraceId, SpanId) makes a re-written span replace itself, never add a row.

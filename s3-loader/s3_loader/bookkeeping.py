@@ -37,6 +37,7 @@ FILES_COLUMNS = (
 DATA_TABLES = tuple(table for table, _ in TABLES.values())
 OTLP_TABLE = "s3_loader_otlp_traces"  # Null table + view doing the conversion in ClickHouse
 BATCHES_TABLE = "s3_loader_batches"  # claimed batches of small files (init-db.sql)
+COUNTS_TABLE = "s3_loader_otlp_counts"  # spans of each document OTLP_TABLE's view converted, by token
 # How ClickHouse must read an OTLP JSON document so it accepts exactly what the OTLP JSON rules accept.
 OTLP_READ_SETTINGS = {
     "input_format_json_read_numbers_as_strings": 0,
@@ -102,7 +103,7 @@ class ClickHouseBooks:
 
     def check_tables(self) -> None:
         """Raise MissingTable naming the first table init-db.sql should have created but did not."""
-        needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE, BATCHES_TABLE)
+        needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE, BATCHES_TABLE, COUNTS_TABLE)
         found = dict(
             self._call(
                 lambda: (
@@ -123,6 +124,20 @@ class ClickHouseBooks:
                     f"table {self.database}.{name} has no non_replicated_deduplication_window setting, "
                     "which exactly-once loading needs: apply config/init-db.sql"
                 )
+        document_type = self._call(
+            lambda: (
+                self.client.query(
+                    "SELECT type FROM system.columns WHERE database = {db:String} AND table = {t:String} "
+                    "AND name = 'resourceSpans'",
+                    parameters={"db": self.database, "t": OTLP_TABLE},
+                ).result_rows
+            )
+        )
+        if not document_type or "bytesValue" not in document_type[0][0]:
+            raise MissingTable(
+                f"table {self.database}.{OTLP_TABLE} predates the values its view refuses (arrays, kvlists, "
+                f"bytes): drop it and {self.database}.{OTLP_TABLE}_mv, then apply config/init-db.sql"
+            )
 
     def insert_file(self, kind: str, token: str, payload: bytes) -> None:
         """Insert one object's rows; its token makes a replay (after a crash, by a second loader) a no-op."""
@@ -149,6 +164,49 @@ class ClickHouseBooks:
             )
         )
         return summary.written_rows
+
+    def insert_from_s3(self, token: str, url: str, etag: str, access_key: str, secret_key: str) -> int | None:
+        """ClickHouse reads one traces document from the bucket itself (its s3() table function, signed with
+        the loader's read-only keys) into OTLP_TABLE, whose view converts it. Only the listed version is
+        kept (its ETag compared in the same read). Returns the document's spans, or None when ClickHouse read
+        nothing: the object changed since it was listed.
+
+        Raises what ClickHouse answered when it refused the document or could not read the object; only an
+        unreachable ClickHouse is waited for here (an error ClickHouse answers may be about the bucket, and
+        the caller falls back to downloading)."""
+        sql = (
+            f"INSERT INTO {self.database}.{OTLP_TABLE} "
+            "SELECT * FROM s3({url:String}, {access_key:String}, {secret_key:String}, 'JSONEachRow') "
+            "WHERE trim(BOTH '\"' FROM _etag) = {etag:String}"
+        )
+        params = {"url": url, "access_key": access_key, "secret_key": secret_key, "etag": etag}
+        settings = {
+            **OTLP_READ_SETTINGS,
+            "insert_deduplication_token": token,
+            "insert_deduplicate": 1,
+            "use_structure_from_insertion_table_in_table_functions": 1,
+            # a bucket ClickHouse cannot reach fails fast (its default is minutes of retries): the loader
+            # downloads the file instead
+            "s3_retry_attempts": 2,
+            "s3_max_single_read_retries": 2,
+            "s3_connect_timeout_ms": 2000,
+        }
+        call_with_backoff(
+            clickhouse.where(self.settings), clickhouse.is_unreachable,
+            lambda: self.client.query(sql, parameters=params, settings=settings),
+            log=log, max_wait=self._max_wait, stop=self.stop, give_up_after=self.give_up_after,
+        )  # fmt: skip
+        counted = self._call(
+            lambda: (
+                self.client.query(
+                    f"SELECT max(spans), count() FROM {self.database}.{COUNTS_TABLE} "
+                    "WHERE token = {token:String}",
+                    parameters={"token": token},
+                ).result_rows
+            )
+        )
+        spans, attempts = counted[0] if counted else (0, 0)
+        return int(spans) if attempts else None
 
     def token(self, key: str, etag: str) -> str:
         return f"s3-loader:{self.bucket}/{key}@{etag}"

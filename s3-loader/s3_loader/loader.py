@@ -16,13 +16,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from click_common.backoff import QUICK_POLLS_AFTER_WORK, Stopped, idle_poll_delay
+from click_common import clickhouse
+from click_common.backoff import QUICK_POLLS_AFTER_WORK, GaveUp, Stopped, idle_poll_delay
 from click_common.processes import exit_with_parent
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
@@ -31,6 +33,13 @@ from .documents import TABLES, Prepared, otlp_route, prepare
 from .settings import LoaderSettings
 
 log = logging.getLogger("s3_loader")
+
+# Keys ClickHouse's s3() takes as they are: no glob characters ({} * ?) or escapes in the object's URL.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9/_.=-]+")
+# Errors about the bucket rather than the document (ClickHouse cannot reach or read it, or may not use s3()):
+# the loader downloads large files itself for ROUTE_PAUSE_SECONDS, then tries again.
+_BUCKET_ERRORS = frozenset({198, 209, 210, 497, 499, 1000})  # DNS, timeouts, ACCESS_DENIED, S3_ERROR, POCO
+ROUTE_PAUSE_SECONDS = 300.0
 
 
 @dataclass
@@ -64,6 +73,7 @@ class _NoRecord:
 
 
 _NONE = _NoRecord()
+_CHANGED = object()  # the object is no longer the version listed
 
 
 class _InlineExecutor(Executor):
@@ -87,6 +97,8 @@ class Loader:
         self.bucket = bucket or Bucket(settings, self.stop)
         self.books = books or ClickHouseBooks(settings, self.stop)
         self._full_at: float | None = None  # when the last full listing started (monotonic)
+        self._s3_route_paused_until = 0.0  # monotonic: ClickHouse could not read the bucket until then
+        self._route_lock = threading.Lock()
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
         self._inserts = ThreadPoolExecutor(max(1, settings.insert_workers), thread_name_prefix="insert")
         self._parsers: Executor = (
@@ -244,13 +256,27 @@ class Loader:
             return False
         return True
 
+    def _clickhouse_reads(self, obj: S3Object) -> bool:
+        """Whether ClickHouse is to read this (large, unbatched) traces file from the bucket itself."""
+        s = self.settings
+        return bool(
+            s.clickhouse_reads_s3
+            and s.aws_access_key_id
+            and s.aws_secret_access_key
+            and "traces_" in obj.key.rsplit("/", 1)[-1]
+            and _PLAIN_KEY.fullmatch(obj.key)
+            and time.monotonic() >= self._s3_route_paused_until
+        )
+
     def _submit(self, batch: Batch) -> list[Future]:
-        """Start downloading and parsing every object of the batch (metrics files are not downloaded)."""
+        """Start downloading and parsing every object of the batch (metrics files are not downloaded, nor
+        those ClickHouse reads itself)."""
         futures: list[Future] = []
         for obj in batch.objects:
-            if obj.is_metrics:
+            unbatched = batch.token is None
+            if obj.is_metrics or (unbatched and self._clickhouse_reads(obj)):
                 done: Future = Future()
-                done.set_result(Prepared("metrics"))
+                done.set_result(Prepared("metrics") if obj.is_metrics else Prepared("traces", route="s3"))
                 futures.append(done)
             else:
                 futures.append(self._downloads.submit(self._fetch_and_prepare, obj, batch.token is None))
@@ -381,13 +407,23 @@ class Loader:
             updated_at=now,
         )
 
-    def _load_one(self, obj: S3Object, prepared: Prepared, previous: FileRecord | None) -> FileRecord:
+    def _load_one(self, obj: S3Object, prepared: Prepared, previous: FileRecord | None) -> FileRecord | None:
+        token = self.books.token(obj.key, obj.etag)
+        if prepared.route == "s3":
+            spans = self._insert_from_s3(obj, token)
+            if spans is _CHANGED:
+                return None  # the next listing shows the version there now
+            if isinstance(spans, int):
+                return replace(self._base(obj, prepared, previous), rows=spans)
+            fetched = self._fetch_and_prepare(obj)  # ClickHouse did not take it: download it after all
+            if fetched is None:
+                return None
+            prepared = fetched
         base = self._base(obj, prepared, previous)
         if prepared.error:
             return self._failed(base, prepared.error)
         if prepared.kind == "metrics":
             return replace(base, status="skipped", rows=0)
-        token = self.books.token(obj.key, obj.etag)
         if prepared.route == "otlp":
             if self._insert_otlp(obj, token, prepared):
                 return replace(base, updated_at=utcnow())
@@ -404,6 +440,44 @@ class Loader:
             except Exception as exc:  # ClickHouse refused the data itself (outages are retried inside)
                 return self._failed(base, f"insert failed: {' '.join(str(exc).split())[:400]}")
         return replace(base, updated_at=utcnow())
+
+    def _insert_from_s3(self, obj: S3Object, token: str) -> int | object | None:
+        """ClickHouse loads the object from the bucket itself: its spans, _CHANGED when the listed version is
+        gone, or None when ClickHouse did not take it (the document needs otlp_rows, or ClickHouse cannot
+        read the bucket: then large files are downloaded for a while)."""
+        s = self.settings
+        endpoint = (s.clickhouse_s3_endpoint_url or s.s3_endpoint_url).rstrip("/")
+        url = f"{endpoint}/{s.s3_bucket}/{obj.key}"
+        try:
+            spans = self.books.insert_from_s3(
+                token, url, obj.etag, s.aws_access_key_id or "", s.aws_secret_access_key or ""
+            )
+        except (Stopped, GaveUp):
+            raise
+        except Exception as exc:
+            reason = " ".join(str(exc).split())[:300]
+            gone = "NoSuchKey" in reason or "does not exist" in reason
+            if clickhouse.error_code(exc) in _BUCKET_ERRORS and not gone:
+                with self._route_lock:  # files already on their way fail too: one line for them all
+                    now, paused = time.monotonic(), self._s3_route_paused_until
+                    self._s3_route_paused_until = now + ROUTE_PAUSE_SECONDS
+                if now >= paused:
+                    log.warning(
+                        "ClickHouse cannot read %s itself (%s): the loader downloads large files for %.0f s",
+                        url, reason[:200], ROUTE_PAUSE_SECONDS,
+                    )  # fmt: skip
+            else:
+                log.info("ClickHouse did not load %s itself (%s): downloading it", obj.key, reason[:200])
+            return None
+        if spans is None:
+            if self.bucket.exists(obj.key, obj.etag):  # still the version listed: ClickHouse saw another ETag
+                log.info("ClickHouse did not match the ETag of %s: downloading it", obj.key)
+                return None
+            log.info("%s changed since it was listed: left to the next pass", obj.key)
+            return _CHANGED
+        if spans == 0:  # no spans read: empty, or another signal under a traces name; otlp_rows says which
+            return None
+        return spans
 
     def _insert_otlp(self, obj: S3Object, token: str, prepared: Prepared) -> bool:
         """True when ClickHouse converted and wrote every span of the document.

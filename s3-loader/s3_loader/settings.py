@@ -31,6 +31,12 @@ class LoaderSettings(ClickHouseSettings):
     # and change it only while none runs: a file caught between its insert and its bookkeeping row by a crash
     # could otherwise be replayed by the other route, whose deduplication token does not see the first.
     sql_min_bytes: int = Field(1_000_000, ge=0)
+    # Such large traces files ClickHouse reads from the bucket itself (its s3() function, signed with the
+    # AWS_* keys above, the listed ETag checked): the loader neither downloads nor re-sends them. Off, or
+    # without AWS_* keys, or while ClickHouse cannot read the bucket, the loader downloads them.
+    clickhouse_reads_s3: bool = True
+    # the bucket's address as ClickHouse sees it ("" = S3_ENDPOINT_URL; differs if ClickHouse runs elsewhere)
+    clickhouse_s3_endpoint_url: str = ""
     # small files are claimed in batches per window of this many seconds of S3 LastModified (every loader of a
     # bucket must use the same value, like sql_min_bytes)
     batch_window_seconds: int = Field(10, gt=0)

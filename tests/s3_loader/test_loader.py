@@ -240,21 +240,41 @@ SCALAR_DOC = {
 }
 
 
-def test_clickhouse_conversion_equals_otlp_rows(stack, run_loader, unique_key):
-    """The "otlp" route (ClickHouse converts the document) writes exactly the rows otlp_rows builds."""
-    key, body = unique_key("traces.json"), orjson.dumps(SCALAR_DOC)
-    assert otlp_route(key, body).route == "otlp"
+def _with_non_finite_doubles(document: dict) -> dict:
+    """The document with NaN and ±Infinity double attributes on every span (strings in OTLP JSON)."""
+    doc = orjson.loads(orjson.dumps(document))
+    for rs in doc["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            for span in ss["spans"]:
+                span.setdefault("attributes", []).extend(
+                    {"key": f"d_{name}", "value": {"doubleValue": name}}
+                    for name in ("NaN", "Infinity", "-Infinity")
+                )
+    return doc
+
+
+@pytest.mark.parametrize("reads_s3", ["true", "false"])
+def test_clickhouse_conversion_equals_otlp_rows(stack, run_loader, unique_key, reads_s3):
+    """ClickHouse converts the document (init-db.sql's view) into exactly the rows otlp_rows builds, whether
+    it reads the file from the bucket itself (the default) or the loader downloads and streams it. Read by
+    ClickHouse, non-finite doubles convert too (a downloaded document holding them goes to otlp_rows)."""
+    document = _with_non_finite_doubles(SCALAR_DOC) if reads_s3 == "true" else SCALAR_DOC
+    key, body = unique_key("traces.json"), orjson.dumps(document)
     stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=body)
-    done = run_loader("--once", **FAST)
+    done = run_loader("--once", **FAST, LOADER_CLICKHOUSE_READS_S3=reads_s3)
     assert done.returncode == 0, done.stderr
-    assert "using otlp_rows" not in done.stderr  # ClickHouse did the conversion itself
+    assert "using otlp_rows" not in done.stderr  # ClickHouse did the conversion
+    assert "downloading" not in done.stderr  # reading it from the bucket itself, when it was asked to
 
     client = stack.client()
-    client.insert("default.otel_traces", trace_rows(SCALAR_DOC), column_names=list(TRACE_COLUMNS))
+    client.insert("default.otel_traces", trace_rows(document), column_names=list(TRACE_COLUMNS))
     loaded = table_rows(stack, "otel.otel_traces", TRACE_COLUMNS, "Timestamp")
     direct = table_rows(stack, "default.otel_traces", TRACE_COLUMNS, "Timestamp")
     assert len(loaded) == 3
     assert_rows_equal(loaded, direct)
+    assert client.query(
+        "SELECT status, rows FROM otel.s3_loader_files FINAL WHERE key = {k:String}", parameters={"k": key}
+    ).result_rows == [("loaded", 3)]
 
 
 _NOT_SCALAR = ("arrayValue", "kvlistValue", "bytesValue")
@@ -305,6 +325,9 @@ def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_load
     done = run_loader("--once", **FAST)
     assert done.returncode == 0, done.stderr
     assert routes.count("otlp") >= len(documents) // 2, routes  # every scalar variant takes the fast path
+    # ClickHouse reads every file itself and refuses exactly those with values only otlp_rows converts
+    refused = sum(any(f'"{kind}"'.encode() in orjson.dumps(d) for kind in _NOT_SCALAR) for d in documents)
+    assert refused > 0 and done.stderr.count("ClickHouse did not load") == refused, done.stderr[-3000:]
 
     client = stack.client()
     for document in documents:
@@ -417,3 +440,66 @@ def test_a_batch_waits_for_members_its_listing_does_not_show(stack, run_loader, 
     done = run_loader("--once", LOADER_PARSE_WORKERS="0")
     assert done.returncode == 0, done.stderr
     assert stack.client().query(count).result_rows == [(10,)]
+
+
+def test_clickhouse_keeps_only_the_listed_version_of_a_file(stack, run_loader, unique_key, trace_doc):
+    """The version check: ClickHouse reads the object in the same statement that compares its ETag with the
+    listed one, so a file replaced after the listing is not loaded under the old version's token; the next
+    pass loads the new version, once."""
+    s3, key = stack.s3(), unique_key("traces.json")
+    old = s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(30, seed=1)))["ETag"]
+    s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(40, seed=2)))  # replaced
+    settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
+    books = ClickHouseBooks(settings)
+    try:
+        url = f"{stack.s3_url}/{stack.bucket}/{key}"
+        etag = old.strip('"')
+        assert books.insert_from_s3(books.token(key, etag), url, etag, "test", "test") is None
+    finally:
+        books.close()
+    count = "SELECT count() FROM otel.otel_traces"
+    assert stack.client().query(count).result_rows == [(0,)]
+    for _ in range(2):
+        done = run_loader("--once", **FAST)
+        assert done.returncode == 0, done.stderr
+        assert "downloading" not in done.stderr
+    assert stack.client().query(count).result_rows == [(40,)]
+
+
+def test_when_clickhouse_cannot_read_the_bucket_the_loader_downloads(
+    stack, run_loader, unique_key, trace_doc
+):
+    """ClickHouse pointed at an address where no S3 answers: one warning line, then the loader downloads the
+    large files itself for a while; nothing is lost."""
+    s3 = stack.s3()
+    for n in range(3):
+        s3.put_object(Bucket=stack.bucket, Key=unique_key("traces.json"), Body=orjson.dumps(trace_doc(10, n)))
+    done = run_loader("--once", **FAST, LOADER_CLICKHOUSE_S3_ENDPOINT_URL="http://127.0.0.1:9")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("cannot read http://127.0.0.1:9/") == 1, done.stderr
+    assert "downloads large files for 300 s" in done.stderr
+    assert stack.client().query("SELECT count() FROM otel.otel_traces").result_rows == [(30,)]
+
+
+def test_a_conversion_table_of_an_older_init_db_is_named(stack, run_loader):
+    """An otel.s3_loader_otlp_traces created before it refused arrays, kvlists and bytes would let ClickHouse
+    drop such values silently: the loader refuses to start and says what to do."""
+    client = stack.client()
+    client.command("CREATE DATABASE IF NOT EXISTS old_otel")
+    try:
+        for table in client.query(
+            "SELECT name FROM system.tables WHERE database = 'otel' AND name IN {names:Array(String)}",
+            parameters={"names": ["otel_traces", "otel_logs", "s3_loader_files", "s3_loader_batches",
+                                  "s3_loader_otlp_counts"]},
+        ).result_rows:  # fmt: skip
+            client.command(f"CREATE TABLE old_otel.{table[0]} AS otel.{table[0]}")
+        client.command(
+            "CREATE TABLE old_otel.s3_loader_otlp_traces (resourceSpans Array(Tuple(resource Tuple("
+            "attributes Array(Tuple(key String, value Tuple(stringValue Nullable(String)))))))) ENGINE = Null"
+        )
+        done = run_loader("--once", LOADER_DATABASE="old_otel", **FAST)
+        assert done.returncode == 2, done.stderr
+        assert "table old_otel.s3_loader_otlp_traces predates" in done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        client.command("DROP DATABASE old_otel SYNC")
