@@ -40,6 +40,9 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9/_.=-]+")
 # the loader downloads large files itself for ROUTE_PAUSE_SECONDS, then tries again.
 _BUCKET_ERRORS = frozenset({198, 209, 210, 497, 499, 1000})  # DNS, timeouts, ACCESS_DENIED, S3_ERROR, POCO
 ROUTE_PAUSE_SECONDS = 300.0
+# Between full listings a pass lists the partitions of this many seconds back (files uploaded later into an
+# older partition wait for the next full listing).
+RECENT_SECONDS = 20
 
 
 @dataclass
@@ -147,12 +150,13 @@ class Loader:
         return False
 
     def recent_prefixes(self, now: datetime) -> list[str]:
-        """The collector's partitions of the last three minutes (UTC), oldest first."""
+        """The collector's partitions (UTC) of the last RECENT_SECONDS, oldest first: the one it uploads into
+        now, and in the first seconds of a new one the previous (an upload that straddled the boundary, or a
+        collector clock a little behind). One partition of a long drop lists ~600 objects where three
+        minutes' listed 1,800 (0.12 s vs 0.37 s here, every pass)."""
         fmt = self.settings.recent_partition_format
-        prefixes = [
-            f"{self.settings.list_prefix}{(now - timedelta(minutes=m)).strftime(fmt).strip('/')}/"
-            for m in (2, 1, 0)
-        ]
+        stamps = (now - timedelta(seconds=s) for s in range(RECENT_SECONDS, -1, -1))
+        prefixes = (f"{self.settings.list_prefix}{t.strftime(fmt).strip('/')}/" for t in stamps)
         return list(dict.fromkeys(prefixes))
 
     def run_pass(self) -> PassResult:

@@ -40,9 +40,10 @@ class LoaderSettings(ClickHouseSettings):
     # small files are claimed in batches per window of this many seconds of S3 LastModified (every loader of a
     # bucket must use the same value, like sql_min_bytes)
     batch_window_seconds: int = Field(10, gt=0)
-    # Between full listings (at least every full_list_seconds) a pass lists only the partitions of the last
-    # three minutes in the collector's s3_partition_format (UTC upload time): a listing of the whole prefix
-    # grows with the bucket (~0.5 s per 1,000 objects here). "" lists the whole prefix every pass.
+    # Between full listings (at least every full_list_seconds) a pass lists only the collector's current
+    # partition in its s3_partition_format (UTC upload time; the previous one too in a new partition's first
+    # 20 s): a listing of the whole prefix grows with the bucket (~0.2 s per 1,000 objects here).
+    # "" lists the whole prefix every pass.
     recent_partition_format: str = "year=%Y/month=%m/day=%d/hour=%H/minute=%M"
     full_list_seconds: float = Field(60.0, ge=0)
     max_attempts: int = 5  # a failing file is tried at most this many times

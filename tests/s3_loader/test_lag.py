@@ -75,14 +75,21 @@ def test_files_outside_the_recent_partitions_wait_for_a_full_listing(stack, trac
         proc.wait(timeout=30)
 
 
-def test_recent_prefixes_are_the_partitions_of_the_last_three_minutes():
+def test_recent_prefixes_are_the_current_partition_and_the_previous_in_its_first_seconds():
     settings = LoaderSettings(_env_file=None, s3_prefix="otel", parse_workers=0)
     loader = Loader(settings)
     try:
-        assert loader.recent_prefixes(datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC)) == [
+        assert loader.recent_prefixes(datetime(2026, 1, 1, 0, 0, 10, tzinfo=UTC)) == [
             "otel/year=2025/month=12/day=31/hour=23/minute=59/",
             "otel/year=2026/month=01/day=01/hour=00/minute=00/",
+        ]
+        assert loader.recent_prefixes(datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC)) == [
             "otel/year=2026/month=01/day=01/hour=00/minute=01/",
         ]
+        per_second = Loader(settings.model_copy(update={"recent_partition_format": "%H/%M/%S"}))
+        try:  # a finer partitioning: every partition of the last 20 s
+            assert len(per_second.recent_prefixes(datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC))) == 21
+        finally:
+            per_second.close()
     finally:
         loader.close()
