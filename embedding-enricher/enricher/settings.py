@@ -25,10 +25,10 @@ class Settings(ClickHouseSettings):
     model_name: str = ""
     # texts per model forward pass: 16 ran the drop's texts ~1.7x faster than 64 here (less padding)
     batch_size: int = Field(16, ge=1)
-    # torch intra-op threads (0 = torch's default, one per core). One: the enricher shares the machine with the
-    # pipeline, and torch's threads wait for each other when another process holds a core: with 2 threads and
-    # 2 busy processes beside it, one text took 243 ms here, 15 ms with 1 (alone: 14 vs 17 ms; 16 texts
-    # 61 vs 82 ms).
+    # torch intra-op threads (0 = torch's default, one per core). One: the enricher shares the machine with
+    # the pipeline, and torch's threads wait for each other when another process holds a core: with 2
+    # threads and 2 busy processes beside it, one text took 243 ms here, 15 ms with 1 (alone: 14 vs 17 ms;
+    # 16 texts 61 vs 82 ms).
     threads: int = Field(1, ge=0)
     read_rows: int = Field(5000, ge=1)  # spans read per batch
     # while the model runs on a batch's new texts, what is done is inserted (in arrival order) this often
