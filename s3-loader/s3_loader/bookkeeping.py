@@ -18,6 +18,7 @@ from .settings import LoaderSettings
 
 log = logging.getLogger("s3_loader")
 T = TypeVar("T")
+Outage = Callable[[BaseException], bool]  # which errors are waited out (retried with backoff)
 
 FILES_TABLE = "s3_loader_files"
 FILES_COLUMNS = (
@@ -95,9 +96,9 @@ class ClickHouseBooks:
     def _connect(self) -> Client:
         return clickhouse.client_from(self.settings, query_retries=0)  # the retries are _call's
 
-    def _call(self, fn: Callable[[], T]) -> T:
+    def _call(self, fn: Callable[[], T], is_outage: Outage = clickhouse.is_outage) -> T:
         return call_with_backoff(
-            clickhouse.where(self.settings), clickhouse.is_outage, fn,
+            clickhouse.where(self.settings), is_outage, fn,
             log=log, max_wait=self._max_wait, stop=self.stop, give_up_after=self.give_up_after,
         )  # fmt: skip
 
@@ -191,11 +192,10 @@ class ClickHouseBooks:
             "s3_max_single_read_retries": 2,
             "s3_connect_timeout_ms": 2000,
         }
-        call_with_backoff(
-            clickhouse.where(self.settings), clickhouse.is_unreachable,
+        self._call(
             lambda: self.client.query(sql, parameters=params, settings=settings),
-            log=log, max_wait=self._max_wait, stop=self.stop, give_up_after=self.give_up_after,
-        )  # fmt: skip
+            is_outage=clickhouse.is_unreachable,
+        )
         counted = self._call(
             lambda: (
                 self.client.query(
