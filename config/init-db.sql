@@ -573,16 +573,17 @@ WHERE throwIf(NOT (
 ), 'span fails validation') = 0;
 
 -- The spans of each document ClickHouse converted, by the insert's deduplication token: how the loader learns
--- what a document it did not download held (several rows of one token, one per attempt, agree).
+-- what a document it did not download held, right after the insert (several rows of one token, one per
+-- attempt, agree). In memory, the newest 100,000: a count lost with a server restart only sends the loader
+-- to download that file (the insert is then a deduplicated replay).
 CREATE TABLE IF NOT EXISTS otel.s3_loader_otlp_counts
 (
     token String,
     spans UInt64,
     counted_at DateTime DEFAULT now()
 )
-ENGINE = MergeTree
-ORDER BY token
-TTL counted_at + toIntervalDay(7);
+ENGINE = Memory
+SETTINGS max_rows_to_keep = 100000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS otel.s3_loader_otlp_counts_mv TO otel.s3_loader_otlp_counts AS
 SELECT

@@ -117,7 +117,7 @@ class StackHandle:
         client = self.client()
         tables = client.query(
             "SELECT database, name FROM system.tables "
-            "WHERE database IN ('default', 'otel') AND engine LIKE '%MergeTree%'"
+            "WHERE database IN ('default', 'otel') AND (engine LIKE '%MergeTree%' OR engine = 'Memory')"
         ).result_rows
         for database, name in tables:
             client.command(f"TRUNCATE TABLE `{database}`.`{name}`")
