@@ -276,14 +276,14 @@ class Loader:
         """Start downloading and parsing every object of the batch (metrics files are not downloaded, nor
         those ClickHouse reads itself)."""
         futures: list[Future] = []
+        unbatched = batch.token is None
         for obj in batch.objects:
-            unbatched = batch.token is None
             if obj.is_metrics or (unbatched and self._clickhouse_reads(obj)):
                 done: Future = Future()
                 done.set_result(Prepared("metrics") if obj.is_metrics else Prepared("traces", route="s3"))
                 futures.append(done)
             else:
-                futures.append(self._downloads.submit(self._fetch_and_prepare, obj, batch.token is None))
+                futures.append(self._downloads.submit(self._fetch_and_prepare, obj, unbatched))
         return futures
 
     def _fetch_and_prepare(self, obj: S3Object, sql_route: bool = True) -> Prepared | None:

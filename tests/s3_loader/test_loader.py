@@ -302,9 +302,11 @@ def _scalars_only(value, suffix: str):
 
 
 def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_loader, unique_key):
-    """Each span of the conformance edge cases (tests/collector/edge_payloads) as its own document: those the
-    SQL fast path takes ("otlp" route, init-db.sql's view) and those otlp_rows converts ("rows") must give
-    exactly the rows otlp_rows builds, so keeping the fast path cannot change a value."""
+    """Each span of the conformance edge cases (tests/collector/edge_payloads) as its own document: those
+    ClickHouse converts (init-db.sql's view, reading each file from the bucket itself) and those it refuses,
+    which the loader downloads for otlp_rows ("rows"), must give exactly the rows otlp_rows builds, so the
+    fast path cannot change a value.
+    (The downloaded "otlp" route is tested by test_clickhouse_conversion_equals_otlp_rows.)"""
     from tests.collector import edge_payloads
 
     documents = [
