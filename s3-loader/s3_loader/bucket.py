@@ -67,8 +67,10 @@ class Bucket:
             log=log, max_wait=self.max_wait, stop=self.stop, give_up_after=self.give_up_after,
         )  # fmt: skip
 
-    def list_objects(self, prefixes: list[str] | None = None) -> list[S3Object]:
-        """Every object under the prefix (or under each of `prefixes`), oldest first (LastModified, key)."""
+    def list_objects(self, prefixes: list[str] | None = None, start_after: str = "") -> list[S3Object]:
+        """Every object under the prefix (or under each of `prefixes`; those whose key sorts after
+        `start_after` when given), oldest first (LastModified, key)."""
+        after = {"StartAfter": start_after} if start_after else {}
 
         def list_all() -> list[S3Object]:
             found: list[S3Object] = []
@@ -76,7 +78,7 @@ class Bucket:
             pages = (
                 page
                 for prefix in ([self.prefix] if prefixes is None else prefixes)
-                for page in paginator.paginate(Bucket=self.name, Prefix=prefix)
+                for page in paginator.paginate(Bucket=self.name, Prefix=prefix, **after)
             )
             for page in pages:
                 for item in page.get("Contents", ()):

@@ -100,6 +100,7 @@ class Loader:
         self.bucket = bucket or Bucket(settings, self.stop)
         self.books = books or ClickHouseBooks(settings, self.stop)
         self._full_at: float | None = None  # when the last full listing started (monotonic)
+        self._late_at = 0.0  # when the last late listing started (monotonic)
         self._s3_route_paused_until = 0.0  # monotonic: ClickHouse could not read the bucket until then
         self._route_lock = threading.Lock()
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
@@ -135,19 +136,27 @@ class Loader:
             return False
         return (now - record.updated_at).total_seconds() >= self.retry_delay(record.attempts)
 
-    def _full_listing_due(self) -> bool:
-        """The first pass, and one at least every full_list_seconds, lists the whole prefix (files outside the
-        recent partitions: late, retried, or in another layout); the others only the recent partitions."""
+    def _listing_due(self) -> str:
+        """Which listing this pass makes: "full" (the whole prefix) on the first pass and at least every
+        full_list_seconds, "late" (the partitions of the last late_window_seconds) at least every
+        late_list_seconds, else "recent" (the current partition)."""
         now = time.monotonic()
         s = self.settings
-        if (
-            not s.recent_partition_format
-            or self._full_at is None
-            or now - self._full_at >= s.full_list_seconds
-        ):
-            self._full_at = now
-            return True
-        return False
+        full_due = self._full_at is None or now - self._full_at >= s.full_list_seconds
+        if not s.recent_partition_format or full_due:
+            self._full_at = self._late_at = now
+            return "full"
+        if now - self._late_at >= s.late_list_seconds:
+            self._late_at = now
+            return "late"
+        return "recent"
+
+    def late_start(self, now: datetime) -> str:
+        """The key a "late" listing starts after: the partition of late_window_seconds ago. The collector's
+        partitions (zero-padded, largest unit first) sort by time, so what lists after it is the window."""
+        s = self.settings
+        then = now - timedelta(seconds=s.late_window_seconds)
+        return f"{s.list_prefix}{then.strftime(s.recent_partition_format).strip('/')}/"
 
     def recent_prefixes(self, now: datetime) -> list[str]:
         """The collector's partitions (UTC) of the last RECENT_SECONDS, oldest first: the one it uploads into
@@ -164,9 +173,14 @@ class Loader:
 
         While batch k is inserted, batch k+1 is already downloading and parsing.
         """
-        full = self._full_listing_due()
-        objects = self.bucket.list_objects(None if full else self.recent_prefixes(utcnow()))
-        records = self.books.load_records(None if full else sorted({o.key for o in objects}))
+        listing, started = self._listing_due(), utcnow()
+        if listing == "full":
+            objects = self.bucket.list_objects()
+        elif listing == "late":
+            objects = self.bucket.list_objects(start_after=self.late_start(started))
+        else:
+            objects = self.bucket.list_objects(self.recent_prefixes(started))
+        records = self.books.load_records(None if listing == "full" else sorted({o.key for o in objects}))
         now = utcnow()
         due = [o for o in objects if self.is_due(records.get((o.key, o.etag)), now)]
         result = PassResult()

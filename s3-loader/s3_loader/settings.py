@@ -40,12 +40,16 @@ class LoaderSettings(ClickHouseSettings):
     # small files are claimed in batches per window of this many seconds of S3 LastModified (every loader of a
     # bucket must use the same value, like sql_min_bytes)
     batch_window_seconds: int = Field(10, gt=0)
-    # Between full listings (at least every full_list_seconds) a pass lists only the collector's current
-    # partition in its s3_partition_format (UTC upload time; the previous one too in a new partition's first
-    # 20 s): a listing of the whole prefix grows with the bucket (~0.2 s per 1,000 objects here).
+    # A pass lists only the collector's current partition in its s3_partition_format (UTC upload time; the
+    # previous one too in a new partition's first 20 s); at least every late_list_seconds, every partition
+    # of the last late_window_seconds (files uploaded late, failed files due for a retry); at start and at
+    # least every full_list_seconds, the whole prefix (other layouts, older retries). A whole-prefix listing
+    # grows with the bucket (~0.2 s per 1,000 objects here; compose keeps 3 days of files).
     # "" lists the whole prefix every pass.
     recent_partition_format: str = "year=%Y/month=%m/day=%d/hour=%H/minute=%M"
-    full_list_seconds: float = Field(60.0, ge=0)
+    late_list_seconds: float = Field(60.0, ge=0)
+    late_window_seconds: float = Field(900.0, gt=0)
+    full_list_seconds: float = Field(3600.0, ge=0)
     max_attempts: int = 5  # a failing file is tried at most this many times
     retry_backoff: float = 30.0  # seconds before retrying a failed file, doubled per attempt
     max_outage_backoff: float = 60.0  # cap of the backoff while S3 or ClickHouse is down

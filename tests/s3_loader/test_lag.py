@@ -12,7 +12,7 @@ import orjson
 from s3_loader.loader import Loader
 from s3_loader.settings import LoaderSettings
 
-from .conftest import REPO
+from .conftest import PARTITION, REPO
 
 
 def loaded(stack, key: str) -> bool:
@@ -70,6 +70,44 @@ def test_files_outside_the_recent_partitions_wait_for_a_full_listing(stack, trac
             assert time.monotonic() < put + 30, log.read_text()[-3000:]
             time.sleep(0.1)
         assert time.monotonic() - put < 4 + 3  # one full listing interval, plus a pass
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_late_file_is_loaded_by_the_late_listing_and_an_old_one_waits_for_the_full_listing(
+    stack, unique_key, trace_doc, tmp_path
+):
+    """A file uploaded into a partition five minutes old (a late upload) is loaded by the next late listing
+    (the last LOADER_LATE_WINDOW_SECONDS of partitions, every LOADER_LATE_LIST_SECONDS); a file of 2020 is
+    outside that window and waits for the next full listing, an hour away: the late listing is bounded."""
+    s3 = stack.s3()
+    log = tmp_path / "loader.log"
+    env = stack.env(
+        LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="0.5", LOADER_LATE_LIST_SECONDS="3",
+        LOADER_FULL_LIST_SECONDS="3600",
+    )  # fmt: skip
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "s3_loader"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        marker = unique_key("traces.json")  # loaded: the first pass (the full listing) is behind us
+        s3.put_object(Bucket=stack.bucket, Key=marker, Body=orjson.dumps(trace_doc(2)))
+        deadline = time.monotonic() + 60
+        while not loaded(stack, marker):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        late = f"{time.strftime(PARTITION, time.gmtime(time.time() - 300))}traces_000000002.json"
+        old = "otel/year=2020/month=01/day=01/hour=00/minute=00/traces_000000003.json"
+        for key in (late, old):
+            s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(3)))
+        put = time.monotonic()
+        while not loaded(stack, late):
+            assert time.monotonic() < put + 3 + 10, log.read_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(4)  # another late listing: still not the 2020 file
+        assert not loaded(stack, old), log.read_text()[-3000:]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
