@@ -71,10 +71,9 @@ class Telemetry:
     def _operation(
         self, operation: str, target: str, kind: SpanKind, attributes: dict[str, Any]
     ) -> Iterator[trace.Span]:
-        """A GenAI span named `<operation> <target>`, as the semantic conventions name them."""
-        with self.tracer.start_as_current_span(
-            f"{operation} {target}", kind=kind, attributes={"gen_ai.operation.name": operation, **attributes}
-        ) as span:
+        """A GenAI span of the current context (see _genai)."""
+        name, attributes = _genai(operation, target, attributes)
+        with self.tracer.start_as_current_span(name, kind=kind, attributes=attributes) as span:
             yield span
 
     def question(self, model: str) -> AbstractContextManager[trace.Span]:
@@ -107,14 +106,18 @@ class Telemetry:
     def finished_tool_call(self, name: str, call_id: str, result: Any, start_ns: int, end_ns: int) -> None:
         """The `tool_call` span (with `record_tool`) of a call already answered, at the times it ran: the MCP
         server records it after the answer is sent, so building the span delays no caller."""
+        span_name, attributes = _genai("execute_tool", name, _tool_attributes(name, call_id))
         span = self.tracer.start_span(
-            f"execute_tool {name}",
-            kind=SpanKind.INTERNAL,
-            attributes={"gen_ai.operation.name": "execute_tool", **_tool_attributes(name, call_id)},
-            start_time=start_ns,
+            span_name, kind=SpanKind.INTERNAL, attributes=attributes, start_time=start_ns
         )
         record_tool(span, result)
         span.end(end_time=end_ns)
+
+
+def _genai(operation: str, target: str, attributes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A GenAI span's name `<operation> <target>` and its attributes with `gen_ai.operation.name`, as the
+    semantic conventions name them."""
+    return f"{operation} {target}", {"gen_ai.operation.name": operation, **attributes}
 
 
 def _tool_attributes(name: str, call_id: str) -> dict[str, Any]:
