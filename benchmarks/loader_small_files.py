@@ -24,11 +24,9 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from s3_loader.documents import prepare
-from s3_loader.loader import Loader
 from s3_loader.settings import LoaderSettings
 
-from benchmarks.s3_loader import collector_file, loaded_spans, native_sql, reset_loaded
+from benchmarks.s3_loader import collector_file, loaded_spans, native_sql, reset_loaded, timed_pass
 from tests.support.stack import StackHandle, fresh_local_stack
 
 FLOOR_SPANS_S = 5000
@@ -74,20 +72,7 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
         settings = LoaderSettings(
             _env_file=None, **{k: v for k, v in env.items() if k.isupper()}, **overrides
         )
-        loader = Loader(settings)
-        try:
-            loader.books.check_tables()
-            warm = [
-                loader._parsers.submit(prepare, "warm.json", b"{}") for _ in range(settings.parse_workers)
-            ]
-            [f.result() for f in warm]
-            t0 = time.perf_counter()
-            result = loader.run_pass()
-            seconds = time.perf_counter() - t0
-        finally:
-            loader.close()
-        assert result.spans == args.spans == loaded_spans(client), (result, loaded_spans(client))
-        return seconds
+        return timed_pass(settings, client, args.spans)
 
     def native_side(prefix: str) -> float:
         t0 = time.perf_counter()

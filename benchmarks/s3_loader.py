@@ -169,6 +169,24 @@ def loaded_spans(client: Client) -> int:
     return int(client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0])
 
 
+def timed_pass(settings: LoaderSettings, client: Client, spans: int) -> float:
+    """Seconds of one `Loader.run_pass()` (its parse processes warmed up first) that must load `spans`."""
+    loader = Loader(settings)
+    try:
+        loader.books.check_tables()
+        warm = [
+            loader._parsers.submit(prepare, "warm.json", b"{}") for _ in range(max(1, settings.parse_workers))
+        ]
+        [f.result() for f in warm]
+        t0 = time.perf_counter()
+        result = loader.run_pass()
+        seconds = time.perf_counter() - t0
+    finally:
+        loader.close()
+    assert result.spans == spans == loaded_spans(client), (result, loaded_spans(client))
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -209,20 +227,7 @@ def run(stack, args: argparse.Namespace) -> None:
 
     def loader_side(**overrides: object) -> float:
         reset_loaded(client)
-        loader = Loader(settings.model_copy(update=overrides))
-        try:
-            loader.books.check_tables()
-            warm = [
-                loader._parsers.submit(prepare, "warm.json", b"{}") for _ in range(max(1, args.parse_workers))
-            ]
-            [f.result() for f in warm]
-            t0 = time.perf_counter()
-            result = loader.run_pass()
-            seconds = time.perf_counter() - t0
-        finally:
-            loader.close()
-        assert result.spans == spans == loaded_spans(client), (result, loaded_spans(client))
-        return seconds
+        return timed_pass(settings.model_copy(update=overrides), client, spans)
 
     def native_side() -> float:
         reset_loaded(client)
