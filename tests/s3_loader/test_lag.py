@@ -6,7 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 from s3_loader.loader import Loader
@@ -20,17 +23,29 @@ def loaded(stack, key: str) -> bool:
     return stack.client().query(query, parameters={"key": key}).result_rows[0][0] > 0
 
 
+@contextmanager
+def polling_loader(stack, log: Path, **env: str) -> Iterator[subprocess.Popen]:
+    """`python -m s3_loader` polling with these settings (output to `log`), stopped on the way out."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "s3_loader"], env=stack.env(**env), cwd=REPO, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_new_files_are_loaded_within_seconds_after_idling(stack, unique_key, trace_doc, tmp_path):
     s3 = stack.s3()
     log = tmp_path / "loader.log"
     # The old fixed poll (30 s here) is only the cap of the idle backoff: a file arriving after a short
     # idle spell is picked up by the next short poll.
-    env = stack.env(LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="30", LOADER_MIN_POLL_INTERVAL="0.5")
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "s3_loader"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
+    with polling_loader(
+        stack, log, LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="30", LOADER_MIN_POLL_INTERVAL="0.5"
+    ) as proc:
         lags = []
         for n, idle in enumerate((0.0, 1.0, 0.7, 1.2)):
             time.sleep(idle)
@@ -44,22 +59,17 @@ def test_new_files_are_loaded_within_seconds_after_idling(stack, unique_key, tra
                 time.sleep(0.05)
             lags.append(time.monotonic() - put)
         assert max(lags[1:]) < 2.5, lags
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_files_outside_the_recent_partitions_wait_for_a_full_listing(stack, trace_doc, tmp_path):
-    """Between full listings a pass lists only the last minutes' partitions; a file elsewhere under the prefix
-    (late, or another layout) is loaded by the next full listing, LOADER_FULL_LIST_SECONDS at the latest."""
+    """Between full listings a pass lists only recent partitions; a file elsewhere under the prefix (older
+    than the late window, or another layout) is loaded by the next full listing, LOADER_FULL_LIST_SECONDS at
+    the latest."""
     s3 = stack.s3()
     log = tmp_path / "loader.log"
-    env = stack.env(LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="0.5", LOADER_FULL_LIST_SECONDS="4")
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "s3_loader"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
+    with polling_loader(
+        stack, log, LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="0.5", LOADER_FULL_LIST_SECONDS="4"
+    ) as proc:
         while b"loading s3://" not in log.read_bytes():
             assert proc.poll() is None, log.read_text()[-3000:]
             time.sleep(0.1)
@@ -70,9 +80,6 @@ def test_files_outside_the_recent_partitions_wait_for_a_full_listing(stack, trac
             assert time.monotonic() < put + 30, log.read_text()[-3000:]
             time.sleep(0.1)
         assert time.monotonic() - put < 4 + 3  # one full listing interval, plus a pass
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_a_late_file_is_loaded_by_the_late_listing_and_an_old_one_waits_for_the_full_listing(
@@ -83,15 +90,10 @@ def test_a_late_file_is_loaded_by_the_late_listing_and_an_old_one_waits_for_the_
     outside that window and waits for the next full listing, an hour away: the late listing is bounded."""
     s3 = stack.s3()
     log = tmp_path / "loader.log"
-    env = stack.env(
-        LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="0.5", LOADER_LATE_LIST_SECONDS="3",
+    with polling_loader(
+        stack, log, LOADER_PARSE_WORKERS="0", LOADER_POLL_INTERVAL="0.5", LOADER_LATE_LIST_SECONDS="3",
         LOADER_FULL_LIST_SECONDS="3600",
-    )  # fmt: skip
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "s3_loader"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
+    ) as proc:  # fmt: skip
         marker = unique_key("traces.json")  # loaded: the first pass (the full listing) is behind us
         s3.put_object(Bucket=stack.bucket, Key=marker, Body=orjson.dumps(trace_doc(2)))
         deadline = time.monotonic() + 60
@@ -108,9 +110,6 @@ def test_a_late_file_is_loaded_by_the_late_listing_and_an_old_one_waits_for_the_
             time.sleep(0.1)
         time.sleep(4)  # another late listing: still not the 2020 file
         assert not loaded(stack, old), log.read_text()[-3000:]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_recent_prefixes_are_the_current_partition_and_the_previous_in_its_first_seconds():
