@@ -149,8 +149,9 @@ class Store:
     def vector_dimension(self) -> int | None:
         """The dimension of TARGET's vector_similarity index on Embedding."""
         ddl = self.retrying(lambda: self.client.command(f"SHOW CREATE TABLE {TARGET}"))
-        found = re.search(
-            r"INDEX \S+ Embedding TYPE vector_similarity\([^)]*?(\d+)\)", str(ddl).replace("\\'", "'")
+        found = re.search(  # vector_similarity('hnsw', distance, dimension[, quantization, M, ef])
+            r"INDEX \S+ Embedding TYPE vector_similarity\('[^']*', '[^']*', (\d+)",
+            str(ddl).replace("\\'", "'"),
         )
         return int(found.group(1)) if found else None
 

@@ -12,9 +12,10 @@ from aiohttp import web
 
 from .clickhouse.engine import Engine
 from .clickhouse.server import ClickHouseHTTP
+from .clickhouse.server_config import shared_server_settings
 from .clickhouse.users import load_users
 from .collector.receiver import OtlpOptions, OtlpReceiver
-from .paths import INIT_SQL, USERS_XML
+from .paths import CONFIG_XML, INIT_SQL, USERS_XML
 from .s3.server import S3Server
 
 log = logging.getLogger("local_stack")
@@ -48,6 +49,7 @@ class LocalStack:
     region: str
     init_sql: Path = INIT_SQL
     users_xml: Path = USERS_XML
+    config_xml: Path = CONFIG_XML  # the server settings both run modes share
     otlp: OtlpOptions | None = None  # None: no OTLP receiver
     clickhouse_connections: int = 2  # chDB connections per user profile
     # Set by start(), each as its component comes up; stop() stops those that did.
@@ -63,7 +65,9 @@ class LocalStack:
         if self.otlp:
             ensure_free(self.host, self.otlp.grpc_port, "--otlp-grpc-port")
             ensure_free(self.host, self.otlp.http_port, "--otlp-http-port")
-        self.engine = Engine(self.data_dir / "clickhouse", self.clickhouse_connections)
+        self.engine = Engine(
+            self.data_dir / "clickhouse", self.clickhouse_connections, shared_server_settings(self.config_xml)
+        )
         statements = self.engine.run_script(self.init_sql.read_text())
         log.info("clickhouse: applied %s (%d statements)", self.init_sql.name, statements)
         self.http = ClickHouseHTTP(self.engine, load_users(self.users_xml))

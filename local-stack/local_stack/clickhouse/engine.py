@@ -9,7 +9,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -73,14 +73,17 @@ class Engine:
     queries run in parallel (every connection keeps its own settings and current database).
     """
 
-    def __init__(self, data_dir: Path, connections: int = 2) -> None:
+    def __init__(
+        self, data_dir: Path, connections: int = 2, server_settings: Mapping[str, str] | None = None
+    ) -> None:
         self.path = str(data_dir.resolve())
         data_dir.mkdir(parents=True, exist_ok=True)
         self.spool = Path(f"{self.path}-spool")  # INSERT bodies wait here for FROM INFILE
         self.spool.mkdir(exist_ok=True)
         for leftover in self.spool.glob("*.data"):
             leftover.unlink()
-        self._main = chdb.connect(self.path)
+        # the first connection opens chDB's data and takes its server settings
+        self._main = chdb.connect(self.path + (f"?{urlencode(server_settings)}" if server_settings else ""))
         self._main_lock = threading.Lock()
         self._connections = max(1, connections)
         self._pools: dict[str, queue.Queue] = {}  # profile → idle connections (None: not opened yet)

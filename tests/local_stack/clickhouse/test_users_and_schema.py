@@ -1,8 +1,9 @@
 from pathlib import Path
 
 from local_stack.clickhouse.engine import Engine
+from local_stack.clickhouse.server_config import shared_server_settings
 from local_stack.clickhouse.users import load_users
-from local_stack.paths import INIT_SQL, USERS_XML
+from local_stack.paths import CONFIG_XML, INIT_SQL, USERS_XML
 
 TRACE_COLUMNS = [
     ("Timestamp", "DateTime64(9)"),
@@ -72,3 +73,18 @@ def test_init_db_applies_twice_and_matches_the_exporter_schema(tmp_path: Path):
         } <= names
     finally:
         engine.close()
+
+
+def test_the_local_stack_runs_with_the_docker_stacks_shared_server_settings(local_stack):
+    """The settings of config/clickhouse-config.xml that chDB takes reach the stack's chDB, values and all."""
+    wanted = shared_server_settings(CONFIG_XML)
+    assert wanted == {"max_build_vector_similarity_index_thread_pool_size": "1"}
+    rows = (
+        local_stack.client()
+        .query(
+            "SELECT name, value FROM system.server_settings WHERE name IN {names:Array(String)}",
+            parameters={"names": list(wanted)},
+        )
+        .result_rows
+    )
+    assert dict(rows) == wanted
