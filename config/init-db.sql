@@ -597,9 +597,9 @@ GROUP BY token;
 -- SourceInsertedAt is the span's otel.otel_traces.InsertedAt: the enricher's progress is tracked on it.
 -- The HNSW index is built when parts merge (the enricher inserts with materialize_skip_indexes_on_insert
 -- = 0 by default), again at every merge of a part (on one thread: config/clickhouse-config.xml); parts
--- without it are searched exactly. ClickHouse's build parameters: 16 neighbours per node and a candidate
--- list of 64 built it in a third of the time but cut recall@10 on benchmarks/vector_recall.py to 0.84
--- (spans) and 0.93 (semantic_search's kinds) from 1.00 and 0.99. Query it with
+-- without it are searched exactly. It keeps ClickHouse's build parameters: 16 neighbours per node and a
+-- candidate list of 64 (against 32 and 128) built it in a third of the time but cut recall@10 on
+-- benchmarks/vector_recall.py to 0.84 (spans) and 0.93 (semantic_search's kinds) from 1.00 and 0.99. Query it with
 -- ORDER BY cosineDistance(Embedding, {q:Array(Float32)}) LIMIT k.
 CREATE TABLE IF NOT EXISTS otel.otel_traces_enriched
 (
