@@ -164,11 +164,12 @@ def prepare(key: str, body: bytes) -> Prepared:
                 return Prepared(kind, len(rows), encode_log_rows(rows) if rows else b"")
             return Prepared(kind)
     except OTLPFormatError as exc:
-        return Prepared("invalid", error=_one_line(str(exc)))
+        return Prepared("invalid", error=one_line(str(exc)))
     except Exception as exc:  # a bug must not stop the loader: the file fails with the reason
-        return Prepared("invalid", error=_one_line(f"internal error: {type(exc).__name__}: {exc}"))
+        return Prepared("invalid", error=one_line(f"internal error: {type(exc).__name__}: {exc}"))
 
 
-def _one_line(text: str, limit: int = 500) -> str:
+def one_line(text: str, limit: int = 500) -> str:
+    """Any error text as one line of at most `limit` characters (cut with an ellipsis)."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -29,7 +29,7 @@ from click_common.processes import exit_with_parent
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
-from .documents import TABLES, Prepared, otlp_route, prepare
+from .documents import TABLES, Prepared, one_line, otlp_route, prepare
 from .settings import LoaderSettings
 
 log = logging.getLogger("s3_loader")
@@ -390,7 +390,7 @@ class Loader:
             except Stopped:
                 raise
             except Exception as exc:  # ClickHouse refused the data itself (outages are retried inside)
-                refused[kind] = f"insert failed: {' '.join(str(exc).split())[:400]}"
+                refused[kind] = f"insert failed: {one_line(str(exc), 400)}"
         outcomes: list[FileRecord | None] = []
         for obj, p in zip(objs, prepared, strict=True):
             if p is None:
@@ -456,7 +456,7 @@ class Loader:
             except Stopped:
                 raise
             except Exception as exc:  # ClickHouse refused the data itself (outages are retried inside)
-                return self._failed(base, f"insert failed: {' '.join(str(exc).split())[:400]}")
+                return self._failed(base, f"insert failed: {one_line(str(exc), 400)}")
         return replace(base, updated_at=utcnow())
 
     def _insert_from_s3(self, obj: S3Object, token: str) -> int | object | None:
@@ -473,7 +473,7 @@ class Loader:
         except (Stopped, GaveUp):
             raise
         except Exception as exc:
-            reason = " ".join(str(exc).split())[:300]
+            reason = one_line(str(exc), 300)
             gone = "NoSuchKey" in reason or "does not exist" in reason
             if clickhouse.error_code(exc) in _BUCKET_ERRORS and not gone:
                 with self._route_lock:  # files already on their way fail too: one line for them all
@@ -510,7 +510,7 @@ class Loader:
             log.info(
                 "ClickHouse did not convert %s (%s): using otlp_rows",
                 obj.key,
-                " ".join(str(exc).split())[:200],
+                one_line(str(exc), 200),
             )
             return False
         if written < 1 + prepared.rows:
