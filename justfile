@@ -67,7 +67,7 @@ lint: setup
         echo "lint: docker-compose.yaml ok"
     fi
     shopt -s nullglob
-    dockerfiles=(*/Dockerfile)
+    dockerfiles=(*/Dockerfile config/*/Dockerfile local-stack/standins/*/Dockerfile)
     if [ ${#dockerfiles[@]} -gt 0 ]; then
         "{{bin}}/hadolint" "${dockerfiles[@]}"
         echo "lint: hadolint ok (${#dockerfiles[@]} Dockerfiles)"
@@ -76,6 +76,13 @@ lint: setup
         "{{bin}}/yamllint" -s -d '{extends: default, rules: {line-length: {max: 140}, document-start: disable, truthy: {check-keys: false}}}' config/otel-collector-config.yaml
         echo "lint: collector config ok"
         "{{py}}" -m local_stack.real_collector.validate
+    fi
+    if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
+        go=$(command -v go || echo /usr/local/go/bin/go)
+        unformatted=$("$(dirname "$go")/gofmt" -l config/otel-collector)
+        [ -z "$unformatted" ] || { echo "lint: gofmt would change $unformatted" >&2; exit 1; }
+        (cd config/otel-collector && "$go" vet ./...)
+        echo "lint: config/otel-collector (queue-slot) gofmt and go vet ok"
     fi
     xmls=(config/*.xml)
     if [ ${#xmls[@]} -gt 0 ]; then
@@ -119,7 +126,7 @@ sql QUERY:
 preflight: env-file
     #!/usr/bin/env bash
     set -uo pipefail
-    fail() { echo "up: $*" >&2; echo "up: without Docker, \`just local\` runs the same pipeline as plain processes" >&2; exit 1; }
+    fail() { echo "up: $*; without Docker, \`just local\` runs the same pipeline as plain processes" >&2; exit 1; }
     command -v docker >/dev/null 2>&1 || fail "docker is not installed (https://docs.docker.com/engine/install/)"
     version=$(docker compose version --short 2>/dev/null) \
         || fail "the Docker Compose plugin is missing (\`docker compose version\` fails): install docker-compose-plugin 2.24 or newer"
@@ -157,29 +164,70 @@ preflight: env-file
     fi
     exit $bad
 
-# start the Docker stack (creates .env from .env.example when missing), then print the URLs and the HyperDX login
-up: preflight
+# start the Docker stack (creates .env from .env.example when missing), then print the URLs and the HyperDX login;
+# `just up --headless`: without HyperDX and MongoDB (the `ui` profile), for machines short of memory
+[positional-arguments]
+up *ARGS: preflight wheels
     #!/usr/bin/env bash
     set -euo pipefail
-    docker compose up -d --build --remove-orphans
-    echo "up: waiting for HyperDX and its first user (the first start pulls images and takes a few minutes)..."
-    if ! docker compose wait hyperdx-init >/dev/null; then
-        docker compose logs --no-log-prefix hyperdx-init
-        echo "up: hyperdx-init failed (see above); the rest of the stack is running: just logs all" >&2
-        exit 1
-    fi
+    headless=0
+    for arg in "$@"; do
+        case "$arg" in
+            --headless) headless=1 ;;
+            *) echo "up: unknown argument $arg (only --headless)" >&2; exit 2 ;;
+        esac
+    done
+    profiles=(--profile ui)
+    (( headless )) && profiles=()
+    docker compose "${profiles[@]}" up -d --build --remove-orphans
     env_value() { grep -E "^$1=" .env | tail -n 1 | cut -d= -f2-; }
+    if (( ! headless )); then
+        echo "up: waiting for HyperDX and its first user (the first start pulls images and takes a few minutes)..."
+        if ! docker compose --profile ui wait hyperdx-init >/dev/null; then
+            docker compose --profile ui logs --no-log-prefix hyperdx-init
+            echo "up: hyperdx-init failed (see above); the rest of the stack is running: just logs all" >&2
+            exit 1
+        fi
+    fi
     echo
-    echo "  HyperDX        http://localhost:8080   login: $(env_value HYPERDX_USER_EMAIL) / $(env_value HYPERDX_USER_PASSWORD)"
+    if (( headless )); then
+        echo "  HyperDX        not started (--headless): raw SQL, just bench and the agent work without it"
+    else
+        echo "  HyperDX        http://localhost:8080   login: $(env_value HYPERDX_USER_EMAIL) / $(env_value HYPERDX_USER_PASSWORD)"
+    fi
     echo "  OTLP           grpc localhost:4317, http http://localhost:4318"
     echo "  ClickHouse     http://localhost:8123   (user default)"
     echo "  MinIO console  http://localhost:9001   login: $(env_value MINIO_ROOT_USER) / $(env_value MINIO_ROOT_PASSWORD)"
     echo
     echo "  Next: just bench (row counts, rates, S3 loss check) · just minio-ls · just logs (the event generator)"
 
+# put the local torch CPU wheel (TORCH_WHEEL_DIR, else ../shared/wheels) into .wheels/ for the enricher and agent
+# images; without one they take torch from the PyTorch CPU index
+[private]
+wheels:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    torch_version=$(grep -E '^torch==' constraints.txt | cut -d= -f3)
+    wheels="${TORCH_WHEEL_DIR:-{{justfile_directory()}}/../shared/wheels}"
+    shopt -s nullglob
+    for wheel in "$wheels"/torch-"${torch_version}"+cpu-*.whl; do
+        [ -e ".wheels/$(basename "$wheel")" ] || ln "$wheel" .wheels/ 2>/dev/null || cp "$wheel" .wheels/
+    done
+
+# build local stand-ins for the images docker-compose.yaml names that are neither present nor pullable (a machine
+# without a registry): Debian's base by debootstrap, the real collector from source, chDB as ClickHouse
+docker-standins *ARGS: setup
+    {{py}} -m local_stack.standins {{ARGS}}
+
+# the Docker stack end to end under a real engine (tests/docker): starts dockerd when none runs and it can, builds
+# the stand-ins, `just up --headless` under its own project name, then the tests; arguments go to pytest
+docker-test *ARGS: setup env-file
+    {{py}} -m local_stack.docker_engine
+    {{bin}}/pytest -o addopts="--import-mode=importlib -ra" tests/docker {{ARGS}}
+
 # stop and remove the stack's containers (data volumes are kept; `just reset` deletes them)
 down:
-    docker compose --profile agent down --remove-orphans
+    docker compose --profile ui --profile agent down --remove-orphans
 
 # the services the seed's commands act on when none is named: the event generator
 generator_service := "event-generator"
@@ -224,7 +272,7 @@ scale-collector N:
 # delete the stack AND its data: ClickHouse tables, the bucket, HyperDX users (asks first)
 [confirm("reset: delete every container and volume of the Docker stack (ClickHouse data, bucket, HyperDX users)? [y/N]")]
 reset:
-    docker compose --profile agent down -v --remove-orphans
+    docker compose --profile ui --profile agent down -v --remove-orphans
     @echo "reset: done; \`just up\` starts from scratch"
 
 # simulate SNKRS drops into whichever stack is up (OTLP :4318): `just generate --once --time-scale 10`, --seed, --cycles

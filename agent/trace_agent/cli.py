@@ -1,4 +1,4 @@
-"""Command line: `python -m trace_agent` (interactive) or `python -m trace_agent ask "…" [--json]`."""
+"""Command line: `python -m trace_agent` (interactive) or `python -m trace_agent [ask] "…" [--json]`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ask.add_argument("question", nargs="+", help="the question")
     ask.add_argument("--json", action="store_true", help="print the answer and every tool call as JSON")
     sub.add_parser("chat", help="the interactive session (the default)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in ("ask", "chat") and not argv[0].startswith("-"):
+        argv = ["ask", *argv]  # a bare question: `python -m trace_agent "…"`, `docker compose run agent "…"`
     return parser.parse_args(argv)
 
 

@@ -51,6 +51,7 @@ class LocalStack:
     users_xml: Path = USERS_XML
     config_xml: Path = CONFIG_XML  # the server settings both run modes share
     otlp: OtlpOptions | None = None  # None: no OTLP receiver
+    serve_s3: bool = True  # False: the ClickHouse endpoint alone (python -m local_stack.clickhouse)
     clickhouse_connections: int = 2  # chDB connections per user profile
     # Set by start(), each as its component comes up; stop() stops those that did.
     engine: Engine | None = field(default=None, init=False, repr=False)
@@ -61,7 +62,8 @@ class LocalStack:
 
     async def start(self) -> None:
         ensure_free(self.host, self.clickhouse_port, "--clickhouse-port")
-        ensure_free(self.host, self.s3_port, "--s3-port")
+        if self.serve_s3:
+            ensure_free(self.host, self.s3_port, "--s3-port")
         if self.otlp:
             ensure_free(self.host, self.otlp.grpc_port, "--otlp-grpc-port")
             ensure_free(self.host, self.otlp.http_port, "--otlp-http-port")
@@ -79,6 +81,8 @@ class LocalStack:
             f"(chDB {self.engine.version}, data in {self.data_dir / 'clickhouse'})",
             flush=True,
         )
+        if not self.serve_s3:
+            return
         self.s3 = S3Server(self.host, self.s3_port, self.bucket, self.region)
         self.s3.start()
         print(f"s3          {self.s3.url}  (bucket {self.bucket}, in memory)", flush=True)

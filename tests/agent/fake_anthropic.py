@@ -61,19 +61,20 @@ class Request:
 
 
 class FakeAnthropic:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # the Docker tests bind the host's address on the stack's bridge network
         self.script: list[Turn | Fail] = []
         self.requests: list[Request] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
+            sock.bind((host, 0))
             self.port = sock.getsockname()[1]
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def play(self, *items: Turn | Fail) -> None:
         self.script = list(items)
@@ -91,7 +92,7 @@ class FakeAnthropic:
             app.router.add_post("/v1/messages", self._messages)
             self._runner = web.AppRunner(app)
             self._loop.run_until_complete(self._runner.setup())
-            self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+            self._loop.run_until_complete(web.TCPSite(self._runner, self.host, self.port).start())
             ready.set()
             self._loop.run_forever()
 

@@ -28,7 +28,7 @@ def compose() -> dict[str, Any]:
     out = subprocess.run(
         [
             str(COMPOSE_BIN), "--env-file", ".env.example", "-f", "docker-compose.yaml",
-            "--profile", "agent", "config", "--format", "json",
+            "--profile", "ui", "--profile", "agent", "config", "--format", "json",
         ],
         cwd=REPO, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
@@ -41,8 +41,12 @@ def collector_config() -> dict[str, Any]:
 
 
 def resolve_env(value: str, environment: dict[str, str]) -> str:
-    """Expand the collector's ${env:NAME} references with a container environment."""
-    return re.sub(r"\$\{env:(\w+)\}", lambda m: environment[m.group(1)], value)
+    """Expand the collector's ${env:NAME} and ${env:NAME:-default} references with a container environment."""
+
+    def one(m: re.Match[str]) -> str:
+        return environment[m[1]] if m[2] is None or m[1] in environment else m[2]
+
+    return re.sub(r"\$\{env:(\w+)(?::-([^}]*))?\}", one, value)
 
 
 def init_db_tables() -> set[str]:

@@ -27,7 +27,7 @@ esac
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """The files `just up` reads, and a fake docker that logs every call."""
-    for name in ("justfile", "docker-compose.yaml", ".env.example"):
+    for name in ("justfile", "docker-compose.yaml", ".env.example", "constraints.txt"):
         shutil.copy(REPO / name, tmp_path / name)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -94,4 +94,14 @@ def test_env_values_no_container_can_carry_are_refused_by_name(checkout):
 def test_a_ready_machine_passes_and_up_goes_on_to_compose(checkout):
     done = just(checkout, "up", FAKE_COMPOSE_VERSION="2.29.7", FAKE_DAEMON="1")
     calls = docker_calls(checkout)
-    assert "docker compose up -d --build --remove-orphans" in calls, (calls, done.stderr)
+    assert "docker compose --profile ui up -d --build --remove-orphans" in calls, (calls, done.stderr)
+
+
+def test_headless_up_leaves_the_ui_profile_out_and_waits_for_no_hyperdx(checkout):
+    done = just(checkout, "up", "--headless", FAKE_COMPOSE_VERSION="2.29.7", FAKE_DAEMON="1")
+    assert done.returncode == 0, done.stderr
+    calls = docker_calls(checkout)
+    assert "docker compose up -d --build --remove-orphans" in calls, calls
+    assert not any("hyperdx" in call or "--profile ui" in call for call in calls), calls
+    assert "HyperDX        not started (--headless)" in done.stdout
+    assert just(checkout, "up", "--bogus", FAKE_COMPOSE_VERSION="2.29.7", FAKE_DAEMON="1").returncode == 2

@@ -46,11 +46,12 @@ def test_compose_recipes_drive_docker_compose():
     assert "docker compose up -d --no-recreate --scale otel-collector=3 otel-collector" in dry_run(
         "scale-collector", "3"
     )
-    assert "docker compose --profile agent down -v --remove-orphans" in dry_run("reset")
+    assert "docker compose --profile ui --profile agent down -v --remove-orphans" in dry_run("reset")
+    assert "docker compose --profile ui --profile agent down --remove-orphans" in dry_run("down")
     assert "docker compose logs -f --tail=200 s3-loader" in dry_run("loader-logs")
     assert "docker compose logs -f --tail=200 embedding-enricher" in dry_run("enricher-logs")
     up = dry_run("up")
-    assert "cp .env.example .env" in up and "docker compose wait hyperdx-init" in up
+    assert "cp .env.example .env" in up and "docker compose --profile ui wait hyperdx-init" in up
     assert "HYPERDX_USER_EMAIL" in up and "HYPERDX_USER_PASSWORD" in up
 
 

@@ -1,0 +1,3 @@
+module github.com/click-ai/queue-slot
+
+go 1.24

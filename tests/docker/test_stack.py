@@ -1,0 +1,293 @@
+"""The Docker stack end to end under a real engine: what a user of `just up` does, and the failures only a
+real run showed (acknowledged spans lost on a container recreation, duplicate ids after every restart,
+`docker compose run --rm agent "…"` failing). The tests share one stack and run in file order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import anyio
+import boto3
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from otlp_rows import trace_rows
+from trace_agent.tools import TOOLS
+
+from tests.agent.fake_anthropic import FakeAnthropic, Turn, text, tool_use
+from tests.conftest import REPO
+from tests.docker.conftest import PROJECT, DockerStack, span_count_line, wait_for
+from tests.generator.conftest import generator_env
+from tests.support.generator_env import COMPRESSED_DROP, FEW_SHOPPERS
+
+pytestmark = pytest.mark.slow
+
+SPANS = "SELECT uniqExact(TraceId, SpanId) FROM {table}"
+
+
+def direct_spans(stack: DockerStack) -> int:
+    return int(stack.scalar(SPANS.format(table="default.otel_traces")))
+
+
+def loaded(stack: DockerStack) -> tuple[int, int]:
+    """otel.otel_traces: rows and distinct (TraceId, SpanId)."""
+    rows, distinct = stack.row("SELECT count(), uniqExact(TraceId, SpanId) FROM otel.otel_traces")
+    return int(rows), int(distinct)
+
+
+def bucket_spans(stack: DockerStack) -> int:
+    """Spans in the bucket's traces files, read with the loader's read-only keys."""
+    env = stack.dotenv
+    s3 = boto3.client(
+        "s3", endpoint_url="http://localhost:9002", region_name=env.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=env["MINIO_LOADER_ACCESS_KEY"],
+        aws_secret_access_key=env["MINIO_LOADER_SECRET_KEY"],
+    )  # fmt: skip
+    total = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=env.get("S3_BUCKET", "otel-data")):
+        for item in page.get("Contents", []):
+            if item["Key"].rsplit("/", 1)[-1].startswith("traces_"):
+                body = s3.get_object(Bucket=env.get("S3_BUCKET", "otel-data"), Key=item["Key"])["Body"].read()
+                total += len(trace_rows(json.loads(body)))
+    return total
+
+
+def settled(stack: DockerStack) -> tuple[int, int, int, int]:
+    """(distinct direct spans, loaded rows, spans in the bucket, enriched rows) once they stop changing and
+    the loader has every file and the enricher every loaded row."""
+
+    def snapshot() -> tuple[int, int, int, int] | None:
+        first = (direct_spans(stack), loaded(stack)[0], bucket_spans(stack), enriched(stack))
+        time.sleep(3)
+        second = (direct_spans(stack), loaded(stack)[0], bucket_spans(stack), enriched(stack))
+        caught_up = second[1] == second[2] and second[3] == second[1]
+        return second if first == second and caught_up else None
+
+    return wait_for("the pipeline to settle (loader and enricher caught up)", snapshot, timeout=240, every=1)
+
+
+def enriched(stack: DockerStack) -> int:
+    return int(stack.scalar("SELECT count() FROM otel.otel_traces_enriched"))
+
+
+def host_generator(*args: str, extra: dict[str, str]) -> subprocess.Popen:
+    """`python -m snkrs_generator --once` on the host, exporting through the stack's gateway on :4318."""
+    env = generator_env(
+        {
+            **extra,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "snkrs_generator", "--once", *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def finished(generator: subprocess.Popen, timeout: float = 300) -> dict[str, int]:
+    output, _ = generator.communicate(timeout=timeout)
+    assert generator.returncode == 0, output[-3000:]
+    return span_count_line(output)
+
+
+# ------------------------------------------------------------------------------------------------------------
+def test_preflight_says_what_is_missing_in_one_line_when_the_daemon_is_down(tmp_path):
+    done = subprocess.run(
+        ["just", "preflight"], cwd=REPO, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-daemon.sock"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("error: recipe")]  # just's own
+    assert len(lines) == 1, done.stderr
+    assert "Docker daemon is not reachable" in lines[0] and "just local" in lines[0]
+
+
+def test_data_reaches_every_table_and_the_bucket_and_bench_says_ok(docker_stack):
+    stack = docker_stack
+    wait_for("spans in default.otel_traces", lambda: direct_spans(stack) > 0)
+    wait_for(
+        "metrics in default.otel_metrics_*",
+        lambda: stack.scalar("SELECT count() FROM default.otel_metrics_sum"),
+    )
+    wait_for("files in the bucket", lambda: bucket_spans(stack) > 0)
+    wait_for("spans loaded into otel.otel_traces", lambda: loaded(stack)[0] > 0)
+    wait_for("enriched spans", lambda: enriched(stack) > 0)
+    dims = stack.scalar("SELECT length(any(Embedding)) FROM otel.otel_traces_enriched")
+    assert dims == 384
+    # `just bench` against the stack: OK once some spans are older than the settle time
+    wait_for("spans older than 20 s", lambda: stack.scalar(
+        "SELECT countIf(Timestamp < now() - 20) FROM default.otel_traces"), timeout=120)  # fmt: skip
+
+    def bench_ok() -> str | None:
+        out = stack.just("bench", "--settle", "20").stdout
+        return out if "OK: every settled span" in out else None
+
+    report = wait_for("just bench to say OK", bench_ok)
+    assert "LOSS" not in report and "DUPLICATES" not in report
+
+
+def test_sigkill_of_collector_loader_and_enricher_mid_drop_loses_and_duplicates_nothing(docker_stack):
+    stack = docker_stack
+    stack.compose("stop", "event-generator")
+    before_direct = settled(stack)[0]
+    duplicates_before = loaded(stack)[0] - loaded(stack)[1]
+
+    generator = host_generator("--seed", "2501", extra=dict(COMPRESSED_DROP))
+    time.sleep(4)  # the drop is live from ~3 s (time-scale 20)
+    for service in ("otel-collector", "s3-loader", "embedding-enricher"):
+        stack.crash(service)
+        time.sleep(2)
+    counts = finished(generator)
+    assert counts["exported"] > 1000, counts
+
+    # everything the collector acknowledged reaches ClickHouse (a crashed collector may deliver twice: at
+    # least once), and the S3 path holds each span the bucket holds exactly once, enriched exactly once
+    wait_for("every acknowledged span in default.otel_traces",
+             lambda: direct_spans(stack) >= before_direct + counts["exported"], timeout=240)  # fmt: skip
+    direct, rows, in_bucket, enriched_rows = settled(stack)
+    assert direct == before_direct + counts["exported"]
+    assert rows == in_bucket  # the loader: each file's spans once, whatever it was doing when killed
+    assert enriched_rows == rows  # the enricher: each loaded row once
+    assert loaded(stack)[1] == direct  # every distinct span made the round trip through the bucket
+    redelivered = rows - loaded(stack)[1] - duplicates_before
+    assert redelivered <= counts["exported"] // 2  # only the collector's at-least-once files may repeat
+
+
+def test_a_recreated_collector_delivers_what_its_predecessor_acknowledged(docker_stack):
+    """Bug 1: the persistent queue lived under the container id, so a recreation started an empty queue."""
+    stack = docker_stack
+    before = direct_spans(stack)
+    stack.compose(
+        "stop", "clickhouse"
+    )  # the collector can acknowledge, not deliver: its queue holds the spans
+    try:
+        now = {
+            k: v for k, v in FEW_SHOPPERS.items() if k != "GENERATOR_SIM_START_NS"
+        }  # ends now: not past the TTL
+        generator = host_generator("--seed", "2502", "--simulated-clock", extra=now)
+        counts = finished(generator)
+        assert counts["exported"] > 100, counts
+        old = stack.container("otel-collector")
+        stack.compose("up", "-d", "--no-deps", "--force-recreate", "otel-collector")
+        assert stack.container("otel-collector") != old
+    finally:
+        stack.compose("start", "clickhouse")
+    expected = before + counts["exported"]
+    wait_for("the queued spans after the recreation", lambda: direct_spans(stack) == expected, timeout=240)
+    logs = stack.compose("logs", "--no-color", "otel-collector").stdout
+    assert "queue-slot: this replica's persistent queue is /var/lib/otelcol/queue/slot-1" in logs
+
+
+def test_scaled_replicas_keep_a_slot_each_and_a_scale_down_drains_first(docker_stack):
+    stack = docker_stack
+
+    def replicas() -> list[str]:
+        return stack.compose("ps", "-q", "otel-collector").stdout.split()
+
+    def slots() -> set[str]:
+        logs = stack.compose("logs", "--no-color", "otel-collector").stdout.splitlines()
+        return {line.rsplit("/", 1)[-1] for line in logs if "persistent queue is" in line}
+
+    stack.just("scale-collector", "2")
+    two = wait_for("two collector replicas", lambda: len(replicas()) == 2 and replicas())
+    wait_for("a slot for each replica", lambda: {"slot-1", "slot-2"} <= slots())
+    follow = {
+        container: subprocess.Popen(
+            ["docker", "logs", "-f", container], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for container in two
+    }
+    stack.just("scale-collector", "1")
+    (kept,) = replicas()
+    for container, logs in follow.items():
+        if kept.startswith(container[:12]):
+            logs.kill()
+            logs.wait()
+            continue
+        out, _ = logs.communicate(timeout=60)  # the removed replica's whole log, to its exit
+        assert "queue-slot: drain: queues empty, stopping the collector" in out, out[-2000:]
+
+
+def test_down_and_up_keep_the_data_and_make_no_duplicate_ids(docker_stack):
+    """Bug 2: a fixed default seed made every restarted generator resend the ids it had sent before."""
+    stack = docker_stack
+    stack.compose("start", "event-generator")
+    wait_for("the stack's generator sending", lambda: direct_spans(stack) > 0)
+    time.sleep(20)
+    direct, rows, _, _ = settled(stack)
+    repeats = int(stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces"))
+
+    stack.just("down")
+    assert stack.running() == []  # `just down` leaves nothing running
+    assert stack.volumes()  # and keeps the data
+    stack.just("up", "--headless", timeout=900)
+    assert direct_spans(stack) >= direct and loaded(stack)[0] >= rows  # the data survived
+    wait_for(
+        "new spans from the restarted generator", lambda: direct_spans(stack) > direct + 200, timeout=240
+    )
+    assert (
+        int(stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces")) == repeats
+    )
+
+
+def test_the_agent_answers_through_docker_compose_run(docker_stack):
+    """Bug 3: the agent image had CMD, not ENTRYPOINT, so a question replaced the command."""
+    stack = docker_stack
+    network = f"{PROJECT}_default"
+    gateway = stack.run(
+        "docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", network
+    ).stdout.strip()  # the host, seen from the stack's own bridge network
+    fake = FakeAnthropic(host=gateway).start()
+    try:
+        fake.play(
+            Turn([tool_use("error_summary", {})], stop_reason="tool_use"),
+            Turn([text("checkout-service has the most errors.")]),
+        )
+        done = stack.compose(
+            "run", "--rm", "-T", "-e", "ANTHROPIC_API_KEY=test-key", "-e", f"ANTHROPIC_BASE_URL={fake.url}",
+            "-e", "AGENT_MODEL=claude-test", "-e", "AGENT_TELEMETRY=false",
+            "agent", "what services have the most errors?", timeout=600,
+        )  # fmt: skip
+    finally:
+        fake.stop()
+    assert "checkout-service has the most errors." in done.stdout
+    assert len(fake.requests) == 2
+    first = fake.requests[0].body
+    assert first["messages"][0]["content"] == "what services have the most errors?"
+    results = fake.requests[1].tool_results()
+    assert results and not results[0].get("is_error"), results
+
+
+def test_the_mcp_service_answers_with_the_token_and_refuses_without(docker_stack):
+    stack = docker_stack
+    token = stack.dotenv["AGENT_MCP_TOKEN"]
+    url = "http://127.0.0.1:8765/mcp"
+
+    async def tools(sent: str) -> list[str]:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {sent}"}, timeout=30) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            return [t.name for t in (await client.list_tools()).tools]
+
+    assert anyio.run(tools, token) == list(TOOLS)
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        request = urllib.request.Request(url, data=b"{}", headers=headers, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+
+
+def test_reset_deletes_the_data_and_down_leaves_nothing(docker_stack):
+    stack = docker_stack
+    stack.just("--yes", "reset", timeout=300)
+    assert stack.running() == []
+    assert stack.volumes() == []
