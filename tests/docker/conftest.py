@@ -78,6 +78,15 @@ class DockerStack:
         finally:
             client.close()
 
+    def first(self, sql: str) -> Any:
+        """The first cell of the first row, None when there is no row."""
+        client = self.client()
+        try:
+            rows = client.query(sql).result_rows
+            return rows[0][0] if rows else None
+        finally:
+            client.close()
+
     def row(self, sql: str) -> tuple:
         client = self.client()
         try:

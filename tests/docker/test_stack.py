@@ -92,10 +92,13 @@ def host_generator(*args: str, extra: dict[str, str]) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def finished(generator: subprocess.Popen, timeout: float = 300) -> dict[str, int]:
+def finished(generator: subprocess.Popen, timeout: float = 300, lossless: bool = True) -> dict[str, int]:
+    """The generator's counts. `lossless=False`: while the collector is down the SDK's retries may give up on
+    spans (`failed`, exit 1); those were never acknowledged, so only `exported` is owed."""
     output, _ = generator.communicate(timeout=timeout)
-    assert generator.returncode == 0, output[-3000:]
-    return span_count_line(output)
+    counts = span_count_line(output)
+    assert generator.returncode == 0 or (not lossless and counts["failed"] > 0), output[-3000:]
+    return counts
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -134,6 +137,25 @@ def test_data_reaches_every_table_and_the_bucket_and_bench_says_ok(docker_stack)
     assert "LOSS" not in report and "DUPLICATES" not in report
 
 
+def test_the_readmes_clickhouse_client_commands_run_as_written(docker_stack):
+    stack = docker_stack
+    oldest = "SELECT TraceId FROM default.otel_traces WHERE Timestamp < now() - 20 ORDER BY Timestamp LIMIT 1"
+    trace_id = wait_for("a trace older than 20 s", lambda: stack.first(oldest))
+    awk = "awk '/^-- name: trace_lookup/{f=1;next} /^-- name:/{f=0} f' otel_queries.sql"
+    lookup = (
+        f'docker compose exec -T clickhouse clickhouse-client --param_trace_id={trace_id} --query "$({awk})"'
+    )
+    spans = stack.run("bash", "-c", lookup).stdout.splitlines()  # the trace's spans, in order
+    assert (
+        len(spans)
+        == stack.scalar(f"SELECT count() FROM default.otel_traces WHERE TraceId = '{trace_id}'")
+        > 0
+    )
+    stack.run(
+        "bash", "-c", "docker compose exec -T clickhouse clickhouse-client --multiquery < config/init-db.sql"
+    )
+
+
 def test_sigkill_of_collector_loader_and_enricher_mid_drop_loses_and_duplicates_nothing(docker_stack):
     stack = docker_stack
     stack.compose("stop", "event-generator")
@@ -145,7 +167,7 @@ def test_sigkill_of_collector_loader_and_enricher_mid_drop_loses_and_duplicates_
     for service in ("otel-collector", "s3-loader", "embedding-enricher"):
         stack.crash(service)
         time.sleep(2)
-    counts = finished(generator)
+    counts = finished(generator, lossless=False)
     assert counts["exported"] > 1000, counts
 
     # everything the collector acknowledged reaches ClickHouse (a crashed collector may deliver twice: at
@@ -220,9 +242,9 @@ def test_down_and_up_keep_the_data_and_make_no_duplicate_ids(docker_stack):
     """Bug 2: a fixed default seed made every restarted generator resend the ids it had sent before."""
     stack = docker_stack
     stack.compose("start", "event-generator")
-    wait_for("the stack's generator sending", lambda: direct_spans(stack) > 0)
-    time.sleep(20)
-    direct, rows, _, _ = settled(stack)
+    sending = direct_spans(stack)
+    wait_for("the stack's generator sending", lambda: direct_spans(stack) > sending + 50)
+    direct, rows = direct_spans(stack), loaded(stack)[0]  # it goes on sending: what is stored so far
     repeats = int(stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces"))
 
     stack.just("down")
