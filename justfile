@@ -96,6 +96,12 @@ fmt: setup
 benchmark NAME *ARGS: setup
     cd {{justfile_directory()}} && {{py}} -m benchmarks.{{NAME}} {{ARGS}}
 
+# Targets: otlp_rows, receiver, loader_documents, endpoint_request, sql_guard (`all`: each in turn). Corpora,
+# crashes (inputs and tracebacks) and the fuzz time so far stay in .cache/fuzz/TARGET/; a crash exits 1.
+# fuzz one parser that takes outside bytes for SECONDS (`just fuzz otlp_rows 600`)
+fuzz TARGET SECONDS="60": setup
+    cd {{justfile_directory()}} && {{py}} -m fuzz {{TARGET}} {{SECONDS}}
+
 # ---------------------------------------------------------------------------------------------
 # The no-Docker local stack
 # ---------------------------------------------------------------------------------------------
