@@ -44,7 +44,7 @@ def decode_protobuf(signal: Signal, body: bytes) -> Message:
 def decode_json(signal: Signal, body: bytes) -> Message:
     """OTLP/JSON: proto3 JSON with hex ids and enums as ints or names; unknown fields are ignored."""
     try:
-        doc = orjson.loads(body) if body.strip() else {}
+        doc = orjson.loads(otlp_rows.keep_negative_zero(body)) if body.strip() else {}
     except orjson.JSONDecodeError as exc:
         raise BadPayload(f"body is not JSON: {exc}") from None
     if not isinstance(doc, dict):
