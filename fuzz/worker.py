@@ -78,7 +78,7 @@ def main() -> None:
                 os._exit(0)
 
     args = [sys.argv[0], str(corpus), f"-max_total_time={int(seconds) + 60}", "-timeout=20",
-            "-rss_limit_mb=3000", "-max_len=65536", f"-artifact_prefix={crashes}/"]  # fmt: skip
+            "-rss_limit_mb=3000", "-max_len=262144", f"-artifact_prefix={crashes}/"]  # fmt: skip
     dictionary = target.dictionary()
     if dictionary:
         dict_path = workdir / "dictionary.txt"
