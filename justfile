@@ -178,7 +178,7 @@ up: preflight
     echo
     echo "  HyperDX        http://localhost:8080   login: $(env_value HYPERDX_USER_EMAIL) / $(env_value HYPERDX_USER_PASSWORD)"
     echo "  OTLP           grpc localhost:4317, http http://localhost:4318"
-    echo "  ClickHouse     http://localhost:8123   (user default)"
+    echo "  ClickHouse     http://localhost:8123   login: default / $(env_value CLICKHOUSE_PASSWORD)   (just sql \"SELECT 1\")"
     echo "  MinIO console  http://localhost:9001   login: $(env_value MINIO_ROOT_USER) / $(env_value MINIO_ROOT_PASSWORD)"
     echo
     echo "  Next: just bench (row counts, rates, S3 loss check) · just minio-ls · just logs (the event generator)"
