@@ -156,6 +156,11 @@ preflight: env-file
             bad=1
         fi
     done
+    # `default` can do anything: it needs a password (a .env from before it had one has CLICKHOUSE_PASSWORD=).
+    if [ -z "$(value CLICKHOUSE_PASSWORD)" ]; then
+        echo "up: .env: CLICKHOUSE_PASSWORD is empty: user default needs a password (copy its line from .env.example)" >&2
+        bad=1
+    fi
     password=$(value HYPERDX_USER_PASSWORD)
     if (( ${#password} < 12 )) || ! [[ "$password" =~ [A-Z] && "$password" =~ [a-z] && "$password" =~ [0-9] && "$password" =~ [^A-Za-z0-9] ]]; then
         echo "up: .env: HYPERDX_USER_PASSWORD needs 12+ characters with upper and lower case, a digit and a special character (HyperDX refuses it otherwise)" >&2
