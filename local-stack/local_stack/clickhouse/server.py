@@ -36,12 +36,13 @@ _CORS = {
     "Access-Control-Max-Age": "86400",
 }
 _FORMS = {"multipart/form-data"}  # as clickhouse-server: a urlencoded body (curl -d) is the query
-_STREAM_ABOVE = 4 << 20
+_STREAM_ABOVE = 4 << 20  # larger results go out in slices of this size, straight from chDB's buffer
+# chDB's words for a write on a read-only connection, and clickhouse-server's when HTTP GET made it read-only
 _READONLY_TAIL = "Cannot execute query in readonly mode. (READONLY)"
 _GET_READONLY = (
     "Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. "
     "You should use method POST for modifying queries. (READONLY)"
-)  # larger results go out in slices of this size, straight from chDB's buffer
+)
 
 
 class ClickHouseHTTP:
@@ -75,8 +76,9 @@ class ClickHouseHTTP:
 
     async def query(self, request: web.Request) -> web.Response:
         try:
+            # a web page of a foreign origin gets no further than this (not even its form body is read)
+            check_origin(Incoming(request.method, request.query, request.headers), self.allowed_origins)
             if request.method == "OPTIONS":  # a browser's preflight: nothing to run, the CORS headers say it
-                check_origin(Incoming("OPTIONS", request.query, request.headers), self.allowed_origins)
                 return web.Response(status=204)
             args = request.query
             if request.content_type in _FORMS:
