@@ -200,6 +200,17 @@ def test_get_is_read_only_as_on_clickhouse_server(secured: StackHandle) -> None:
     assert http(secured, f"/?{login}", b"DROP TABLE default.by_get")[0] == 200
 
 
+def test_get_in_a_session_stays_read_only(secured: StackHandle) -> None:
+    """A GET naming a session that POSTs opened runs read-only too (on a read-only connection of its own)."""
+    login = f"user=default&password={secured.passwords['default']}&session_id=s-get"
+    assert http(secured, f"/?{login}", b"CREATE TEMPORARY TABLE t (a UInt8)")[0] == 200
+    create = urllib.request.quote("CREATE TABLE default.by_session_get (a UInt8) ENGINE = Memory")
+    status, _, body = http(secured, f"/?{login}&query={create}")
+    assert status == 500 and b"method GET implies readonly" in body, body
+    assert not table_exists(secured, "by_session_get")
+    assert http(secured, f"/?{login}", b"INSERT INTO t VALUES (1)")[0] == 200  # the POST session is as it was
+
+
 def test_a_web_page_of_another_origin_cannot_change_data(secured: StackHandle) -> None:
     """What a page may send without a preflight: a text/plain POST, a form POST; and with one (OPTIONS)."""
     login = f"user=default&password={secured.passwords['default']}"
