@@ -68,3 +68,44 @@ def test_float_corners_are_written_alike_by_every_route(real_collector, stack, t
     )
     assert (only_real, only_twin) == (0, 0), f"stand-in: {sample}"
     client.command("DROP DATABASE real_collector")
+
+
+# Doubles sent as JSON strings in odd forms: the collector parses them with Go's strconv.ParseFloat (hex
+# floats with a p exponent, inf/infinity/nan in any case, underscores between digits; no spaces, no overflow,
+# ASCII digits only) and refuses the whole request when one does not parse.
+ODD_DOUBLES = [
+    "0x1p-2", "0X1.8P1", "-0x1.fffffffffffffp1023", "0x_1p0", "inf", "+Inf", "-infinity", "nan", "NaN",
+    "Infinity", " 1.5", "1.5 ", "1_0", "1e400", "-1e400", "+nan", "0x1", "1e-400", "+1.5", ".5", "5.", "1E5",
+    "", "1e", "- 1", "infinit", "0x1p", "1.5e+", "٣",
+]  # fmt: skip
+
+
+def one_span(n: int, value: str) -> dict:
+    span = {"traceId": edge_payloads.TRACE, "spanId": f"00000000000007{n:02x}", "name": f"odd {n}",
+            "startTimeUnixNano": edge_payloads.t(n), "endTimeUnixNano": edge_payloads.t(n + 1),
+            "attributes": [edge_payloads.kv("d", {"doubleValue": value})]}  # fmt: skip
+    return {"resourceSpans": [{"resource": edge_payloads.resource("odd"), "scopeSpans": [{"spans": [span]}]}]}
+
+
+def test_doubles_as_odd_strings_are_taken_or_refused_as_the_real_collector_does(
+    real_collector, stack
+) -> None:
+    client = stack.client()
+    collector = real_collector()
+    real = {
+        v: post_json(collector.otlp_http_url, "traces", one_span(n, v))[0] for n, v in enumerate(ODD_DOUBLES)
+    }
+    accepted = sum(status == 200 for status in real.values())
+    assert 0 < accepted < len(ODD_DOUBLES) and set(real.values()) == {200, 400}, real
+    assert settled_count(client, "default.otel_traces", accepted, tail=collector.tail) == accepted
+    assert collector.stop() == 0
+    snapshot(client, "default", {"otel_traces": "1"}, "real_collector")
+    client.command("TRUNCATE TABLE default.otel_traces")
+    twin = {v: post_json(stack.otlp_http_url, "traces", one_span(n, v))[0] for n, v in enumerate(ODD_DOUBLES)}
+    assert twin == real, [(v, real[v], twin[v]) for v in ODD_DOUBLES if real[v] != twin[v]]
+    assert settled_count(client, "default.otel_traces", accepted) == accepted
+    only_real, only_twin, sample = except_both_ways(
+        client, "real_collector.otel_traces", "default.otel_traces"
+    )
+    assert (only_real, only_twin) == (0, 0), f"stand-in: {sample}"
+    client.command("DROP DATABASE real_collector")
