@@ -103,6 +103,12 @@ fmt: setup
 benchmark NAME *ARGS: setup
     cd {{justfile_directory()}} && {{py}} -m benchmarks.{{NAME}} {{ARGS}}
 
+# Targets: otlp_rows, receiver, loader_documents, endpoint_request, sql_guard (`all`: each in turn). Corpora,
+# crashes (inputs and tracebacks) and the fuzz time so far stay in .cache/fuzz/TARGET/; a crash exits 1.
+# fuzz one parser that takes outside bytes for SECONDS (`just fuzz otlp_rows 600`)
+fuzz TARGET SECONDS="60": setup
+    cd {{justfile_directory()}} && {{py}} -m fuzz {{TARGET}} {{SECONDS}}
+
 # ---------------------------------------------------------------------------------------------
 # The no-Docker local stack
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +163,11 @@ preflight: env-file
             bad=1
         fi
     done
+    # `default` can do anything: it needs a password (a .env from before it had one has CLICKHOUSE_PASSWORD=).
+    if [ -z "$(value CLICKHOUSE_PASSWORD)" ]; then
+        echo "up: .env: CLICKHOUSE_PASSWORD is empty: user default needs a password (copy its line from .env.example)" >&2
+        bad=1
+    fi
     password=$(value HYPERDX_USER_PASSWORD)
     if (( ${#password} < 12 )) || ! [[ "$password" =~ [A-Z] && "$password" =~ [a-z] && "$password" =~ [0-9] && "$password" =~ [^A-Za-z0-9] ]]; then
         echo "up: .env: HYPERDX_USER_PASSWORD needs 12+ characters with upper and lower case, a digit and a special character (HyperDX refuses it otherwise)" >&2
@@ -196,7 +207,7 @@ up *ARGS: preflight wheels
         echo "  HyperDX        http://localhost:8080   login: $(env_value HYPERDX_USER_EMAIL) / $(env_value HYPERDX_USER_PASSWORD)"
     fi
     echo "  OTLP           grpc localhost:4317, http http://localhost:4318"
-    echo "  ClickHouse     http://localhost:8123   (user default)"
+    echo "  ClickHouse     http://localhost:8123   login: default / $(env_value CLICKHOUSE_PASSWORD)   (just sql \"SELECT 1\")"
     echo "  MinIO console  http://localhost:9001   login: $(env_value MINIO_ROOT_USER) / $(env_value MINIO_ROOT_PASSWORD)"
     echo
     echo "  Next: just bench (row counts, rates, S3 loss check) · just minio-ls · just logs (the event generator)"

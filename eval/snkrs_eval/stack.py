@@ -118,6 +118,9 @@ def build(scenario: Scenario, folder: Path, timeout_s: float = 300.0) -> Built:
     }
     env.update(
         CLICKHOUSE_HOST=host, CLICKHOUSE_PORT=str(ch), CLICKHOUSE_USER="default", CLICKHOUSE_PASSWORD="",
+        # the scenario's stack has no passwords, whatever .env says (its users file reads these)
+        CLICKHOUSE_COLLECTOR_PASSWORD="", CLICKHOUSE_LOADER_PASSWORD="", CLICKHOUSE_ENRICHER_PASSWORD="",
+        CLICKHOUSE_AGENT_PASSWORD="",
         S3_ENDPOINT_URL=f"http://{host}:{s3}", S3_BUCKET="otel-data", AWS_ACCESS_KEY_ID="eval",
         AWS_SECRET_ACCESS_KEY="eval", AWS_REGION="us-east-1",
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{host}:{http}", OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",

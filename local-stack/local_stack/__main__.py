@@ -55,13 +55,20 @@ def otlp_options(args: argparse.Namespace) -> OtlpOptions | None:
         batch_timeout=args.otlp_batch_timeout,
         s3_prefix=args.s3_prefix,
         s3_compression=args.s3_compression,
+        clickhouse_password=load_settings(LocalStackSettings).collector_password,
     )
+
+
+def allowed_origins(setting: str) -> frozenset[str]:
+    return frozenset(origin.strip().rstrip("/") for origin in setting.split(",") if origin.strip())
 
 
 async def serve(args: argparse.Namespace) -> None:
     stack = LocalStack(
         args.host, args.clickhouse_port, args.s3_port, args.data_dir, args.bucket, args.region,
         otlp=otlp_options(args), clickhouse_connections=args.clickhouse_connections,
+        allowed_origins=allowed_origins(load_settings(LocalStackSettings).allowed_origins),
+        users_xml=load_settings(LocalStackSettings).users_xml,
     )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,7 +1,10 @@
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .paths import USERS_XML
 
 
 class LocalStackSettings(BaseSettings):
@@ -13,6 +16,8 @@ class LocalStackSettings(BaseSettings):
     clickhouse_port: int = 8123
     s3_port: int = 9002
     data_dir: Path = Path(".local")
+    # ClickHouse users, passwords (from_env: read from this environment) and profiles: the Docker stack's file
+    users_xml: Path = USERS_XML
     clickhouse_connections: int = 2  # chDB connections per user profile: how many queries run at once
     # The OTLP receiver standing in for the collector (same ports as the Docker stack's collector).
     otlp: bool = True
@@ -23,6 +28,11 @@ class LocalStackSettings(BaseSettings):
     )
     otlp_batch_timeout: float = 0.2  # seconds; the batch processor's timeout
     otlp_s3_compression: Literal["none", "gzip"] = "none"
+    # The stand-in writes to ClickHouse as the Docker stack's collector does: user `collector`, this password.
+    collector_password: str = Field("", validation_alias="CLICKHOUSE_COLLECTOR_PASSWORD")
+    # Origins (besides loopback ones) whose web pages may send the ClickHouse endpoint more than reads,
+    # comma-separated: HyperDX's by default.
+    allowed_origins: str = "http://localhost:8080"
 
 
 class SharedNames(BaseSettings):

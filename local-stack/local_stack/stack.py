@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .clickhouse.engine import Engine
+from .clickhouse.request import DEFAULT_ALLOWED_ORIGINS
 from .clickhouse.server import ClickHouseHTTP
 from .clickhouse.server_config import shared_server_settings
 from .clickhouse.users import load_users
@@ -53,6 +54,7 @@ class LocalStack:
     otlp: OtlpOptions | None = None  # None: no OTLP receiver
     serve_s3: bool = True  # False: the ClickHouse endpoint alone (python -m local_stack.clickhouse)
     clickhouse_connections: int = 2  # chDB connections per user profile
+    allowed_origins: frozenset[str] = DEFAULT_ALLOWED_ORIGINS  # web pages that may send more than reads
     # Set by start(), each as its component comes up; stop() stops those that did.
     engine: Engine | None = field(default=None, init=False, repr=False)
     http: ClickHouseHTTP | None = field(default=None, init=False, repr=False)
@@ -72,7 +74,9 @@ class LocalStack:
         )
         statements = self.engine.run_script(self.init_sql.read_text())
         log.info("clickhouse: applied %s (%d statements)", self.init_sql.name, statements)
-        self.http = ClickHouseHTTP(self.engine, load_users(self.users_xml))
+        self.http = ClickHouseHTTP(
+            self.engine, load_users(self.users_xml), allowed_origins=self.allowed_origins
+        )
         self._runner = web.AppRunner(self.http.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.clickhouse_port).start()

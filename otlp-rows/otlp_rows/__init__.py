@@ -18,14 +18,19 @@ numbers, doubles as numbers or strings (``"NaN"``, ``"Infinity"``), enums as num
 (``"SPAN_KIND_SERVER"``). Unknown fields are ignored. Anything else raises ``OTLPFormatError`` with one line
 saying where and what.
 
-Modules: ``columns`` (tables and column order), ``values`` (scalars, AnyValue, attribute maps, the one
-resource → scope → item walker), ``traces``, ``logs``, ``metrics`` (one row function each), ``signals``
-(each signal's keys, item unit, tables and row function: ``SIGNALS``).
+Parse the collector's files with ``orjson.loads(keep_negative_zero(body))``: pdata writes the double -0.0 as
+``-0``, which a JSON parser reads as the integer 0 (the exporter writes ``-0``).
+
+Modules: ``json_text`` (the text before parsing), ``columns`` (tables and column order), ``values``
+(scalars, AnyValue, attribute maps, the one resource → scope → item walker), ``traces``, ``logs``,
+``metrics`` (one row function each), ``signals`` (each signal's keys, item unit, tables and row function:
+``SIGNALS``).
 """
 
 from __future__ import annotations
 
 from .columns import LOG_COLUMNS, LOGS_TABLE, METRIC_COLUMNS, METRIC_TABLES, TRACE_COLUMNS, TRACES_TABLE
+from .json_text import keep_negative_zero
 from .logs import log_rows
 from .metrics import metric_rows
 from .signals import LOGS, METRICS, SIGNALS, TRACES, SignalRows, table_columns
@@ -48,6 +53,7 @@ __all__ = [
     "SignalRows",
     "any_value_str",
     "go_float",
+    "keep_negative_zero",
     "log_rows",
     "metric_rows",
     "table_columns",

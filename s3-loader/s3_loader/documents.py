@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from otlp_rows import SIGNALS, DuplicateKeys, OTLPFormatError, log_rows, trace_rows
+from otlp_rows import SIGNALS, DuplicateKeys, OTLPFormatError, keep_negative_zero, log_rows, trace_rows
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -104,7 +104,7 @@ def decode(key: str, body: bytes) -> Any:
     elif key.endswith(".gz"):
         raise OTLPFormatError("named .gz but the content is not gzip")
     try:
-        return orjson.loads(body)
+        return orjson.loads(keep_negative_zero(body))
     except orjson.JSONDecodeError as exc:
         raise OTLPFormatError(f"malformed JSON: {exc}") from None
 

@@ -4,6 +4,7 @@ the read-only guarantees, validation errors and the loopback/token rule."""
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -419,6 +420,38 @@ def test_token_guards_http_when_set(stack, tmp_path):
             )
         with pytest.raises(BaseExceptionGroup):  # the official client gets the 401 too
             anyio.run(session, "wrong")
+    finally:
+        stop(process)
+
+
+def test_http_on_loopback_refuses_a_foreign_host_or_origin(stack, tmp_path):
+    """DNS rebinding and cross-site pages: on loopback the transport takes only loopback Host and Origin
+    headers (421 and 403), while a loopback page and a client without an Origin are served."""
+    port = free_port()
+    process = start_http(stack, tmp_path, port)
+    url = f"http://127.0.0.1:{port}/mcp"
+    initialize = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"}}}
+    ).encode()  # fmt: skip
+    base = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+    def post(**headers: str) -> int:
+        request = urllib.request.Request(url, data=initialize, headers={**base, **headers}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    try:
+        assert post(Host="evil.example") == 421
+        assert post(Host=f"evil.example:{port}") == 421
+        assert post(Origin="http://evil.example") == 403
+        assert post(Origin="null") == 403
+        assert post() == 200
+        assert post(Origin=f"http://localhost:{port}") == 200
     finally:
         stop(process)
 

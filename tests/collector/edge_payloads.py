@@ -24,6 +24,25 @@ def kv(key: str, value: dict[str, Any]) -> dict[str, Any]:
     return {"key": key, "value": value}
 
 
+# Every corner of float formatting (pdata AsString and the awss3exporter's JSON both use ES6 style: 'e' below
+# 1e-6 and from 1e21, exponents unpadded) and of reading it back: -0 (pdata writes the JSON number `-0`),
+# subnormals, the largest double, integers written without a point (2, 1e16, 1e20 beyond uint64), rounding
+# (0.1 + 0.2, 2^53 + 1) and doubles sent as JSON strings. No NaN/±Inf here: FLOAT_CORNERS alone keeps a
+# document on the loader's ClickHouse (SQL) route; NaN and ±Inf are in ATTRIBUTES.
+FLOAT_CORNERS = [
+    kv(f"f.{n:02d}", {"doubleValue": value})
+    for n, value in enumerate(
+        [
+            1e21, 1e20, 9.999999999999999e20, 1.2345678901234568e20, 1e22, 1e-6, 9.99e-7, 1e-7, 1.5e-7, -1e-7,
+            1e-5, 3e-6, -0.0, 0.0, 5e-324, -5e-324, 2.225073858507201e-308, 2.2250738585072014e-308,
+            1.7976931348623157e308, -1.7976931348623157e308, 2.0, -2.0, 100, 1e15, 1e16, 1e17,
+            12345678901234567890, 9007199254740993, 0.1 + 0.2, 1 / 3, 1.0000000000000002, 4.35, 0.000123,
+            1e300, 1e-300, 123e18,
+            "1e21", "-0", "5e-324", "0.1", "2", "-1.5e-7",
+        ]
+    )
+]  # fmt: skip
+
 # Duplicate keys: the exporter keeps both, sorted with the rest by Go's sort, which is stable (insertion sort)
 # up to 12 entries only; larger maps with a repeated key are test_mismatches.py's M3 case.
 SMALL = [
@@ -42,6 +61,7 @@ ATTRIBUTES = [
     kv("double.int", {"doubleValue": 100}),
     kv("double.big", {"doubleValue": 1e21}),
     kv("double.small", {"doubleValue": 1e-7}),
+    *FLOAT_CORNERS,
     kv("nan", {"doubleValue": "NaN"}),
     kv("inf", {"doubleValue": "Infinity"}),
     kv("ninf", {"doubleValue": "-Infinity"}),
@@ -51,8 +71,53 @@ ATTRIBUTES = [
         {"arrayValue": {"values": [{"stringValue": "x<y&z"}, {"intValue": "7"}, {"doubleValue": 0.5}]}},
     ),
     kv("array.nan", {"arrayValue": {"values": [{"doubleValue": "NaN"}]}}),
+    kv("array.inf", {"arrayValue": {"values": [{"stringValue": "x"}, {"doubleValue": "-Infinity"}]}}),
     kv("array.empty", {"arrayValue": {}}),
+    kv("array.floats", {"arrayValue": {"values": [v["value"] for v in FLOAT_CORNERS]}}),
+    kv(
+        "array.mixed",
+        {
+            "arrayValue": {
+                "values": [
+                    {"boolValue": True},
+                    {"intValue": "-9223372036854775808"},
+                    {"bytesValue": "/+8="},
+                    {},
+                    {"stringValue": ""},
+                    {"arrayValue": {"values": [{"doubleValue": -0.0}, {"arrayValue": {}}]}},
+                    {
+                        "kvlistValue": {
+                            "values": [kv("z", {"doubleValue": 1e21}), kv("<&>", {"stringValue": "<&>"})]
+                        }
+                    },
+                ]
+            }
+        },
+    ),
     kv("kvlist", {"kvlistValue": {"values": [kv("b", {"boolValue": False}), kv("a", {})]}}),
+    kv("kvlist.floats", {"kvlistValue": {"values": FLOAT_CORNERS}}),
+    kv(
+        "kvlist.nested",
+        {
+            "kvlistValue": {
+                "values": [
+                    kv("inner", {"kvlistValue": {"values": [kv("d", {"doubleValue": 1e-7}), kv("e", {})]}}),
+                    kv("ü", {"intValue": 0}),
+                    kv("dup", {"intValue": "1"}),
+                    kv("dup", {"intValue": "2"}),
+                ]
+            }
+        },
+    ),
+    kv("kvlist.empty", {"kvlistValue": {}}),
+    kv("int.max", {"intValue": "9223372036854775807"}),
+    kv("int.zero", {"intValue": "-0"}),
+    kv("int.negative", {"intValue": -1}),
+    kv("bool.false", {"boolValue": False}),
+    kv("bytes.empty", {"bytesValue": ""}),
+    kv("bytes.all", {"bytesValue": "AAECAwT7/P3+/w=="}),
+    kv("string.empty", {"stringValue": ""}),
+    kv("string.escapes", {"stringValue": 'tab\tnew\nline "q" \\ / <a&b> \u0000 \U0001f600'}),
     kv("empty", {}),
     kv("Ünïcode ✓", {"stringValue": "ß\u2028\x08"}),
 ]
@@ -141,6 +206,13 @@ BODIES = [
     {"doubleValue": "NaN"},
     {"doubleValue": "-Infinity"},
     {"doubleValue": 0.1},
+    {"doubleValue": -0.0},
+    {"doubleValue": 1e21},
+    {"doubleValue": 1e20},
+    {"doubleValue": 5e-324},
+    {"doubleValue": 1e-7},
+    {"doubleValue": 2.0},
+    {"doubleValue": "Infinity"},
     {"boolValue": True},
     {"bytesValue": "aGk="},
     {
@@ -254,6 +326,26 @@ def metrics() -> dict[str, Any]:
             }
         ]
     }  # fmt: skip
+
+
+def float_traces() -> dict[str, Any]:
+    """Spans whose attributes are the float corners (and plain ints, bools and strings) only: a document the
+    loader leaves to ClickHouse's conversion (init-db.sql's s3_loader_otlp_traces_mv)."""
+    plain = [
+        *FLOAT_CORNERS,
+        kv("service.name", {"stringValue": "floats"}),
+        kv("int", {"intValue": "-9223372036854775808"}),
+        kv("bool", {"boolValue": True}),
+    ]
+    spans = [
+        _span("float corners", "0000000000000601", attributes=plain),
+        _span("float corners reversed", "0000000000000602", attributes=plain[::-1]),
+    ]
+    return {
+        "resourceSpans": [
+            {"resource": {"attributes": plain[-3:]}, "scopeSpans": [{"scope": {"name": "f"}, "spans": spans}]}
+        ]
+    }
 
 
 SIGNALS = {"traces": traces, "logs": logs, "metrics": metrics}

@@ -75,7 +75,7 @@ def collector_env(stack: StackHandle, **extra: str) -> dict[str, str]:
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/"),
         "CLICKHOUSE_USER": "default",
-        "CLICKHOUSE_PASSWORD": "",
+        "CLICKHOUSE_PASSWORD": stack.passwords.get("default", ""),
         "S3_BUCKET": stack.bucket,
         "S3_PREFIX": "otel",
         "AWS_ACCESS_KEY_ID": "test",

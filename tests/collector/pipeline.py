@@ -83,11 +83,13 @@ def run_generator(stack: StackHandle, otlp_http_url: str, log_dir: Path, seed: i
     return int(found[2])
 
 
-def run_loader_once(stack: StackHandle, log_dir: Path) -> str:
+def run_loader_once(stack: StackHandle, log_dir: Path, sql_min_bytes: int = 0) -> str:
+    """One loader pass. sql_min_bytes=0: small test documents still take ClickHouse's conversion when it can
+    do it (the SQL path is checked); a large value keeps every document on the otlp_rows path."""
     result = subprocess.run(
         [sys.executable, "-m", "s3_loader", "--once"],
-        # small test documents still take ClickHouse's conversion when it can do it (the SQL path is checked)
-        env=stack.env(LOADER_SQL_MIN_BYTES="0"), capture_output=True, text=True, cwd=REPO, timeout=300,
+        env=stack.env(LOADER_SQL_MIN_BYTES=str(sql_min_bytes)), capture_output=True, text=True, cwd=REPO,
+        timeout=300,
     )  # fmt: skip
     (log_dir / "loader.log").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -91,6 +91,17 @@ def test_env_values_no_container_can_carry_are_refused_by_name(checkout):
     assert not any(call.startswith("docker compose up") for call in docker_calls(checkout))
 
 
+def test_default_needs_a_password(checkout):
+    """A .env from before `default` had a password (CLICKHOUSE_PASSWORD=) is named, and nothing starts."""
+    env = (checkout / ".env.example").read_text()
+    env = env.replace("CLICKHOUSE_PASSWORD=default-playground-pw", "CLICKHOUSE_PASSWORD=")
+    (checkout / ".env").write_text(env)
+    done = just(checkout, "up", FAKE_COMPOSE_VERSION="2.29.7", FAKE_DAEMON="1")
+    assert done.returncode != 0, done.stderr
+    assert "CLICKHOUSE_PASSWORD is empty: user default needs a password" in done.stderr
+    assert not any(call.startswith("docker compose up") for call in docker_calls(checkout))
+
+
 def test_a_ready_machine_passes_and_up_goes_on_to_compose(checkout):
     done = just(checkout, "up", FAKE_COMPOSE_VERSION="2.29.7", FAKE_DAEMON="1")
     calls = docker_calls(checkout)

@@ -4,6 +4,7 @@ a terminal, so that Ctrl-C is a real one. It reuses the installed virtualenv: CI
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -123,8 +124,14 @@ class Terminal:
             pass
 
 
-def query(port: int, sql: str) -> list:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", data=sql.encode(), timeout=30) as response:
+def query(port: int, sql: str, clone: Path) -> list:
+    """As `default`, with the password the clone's .env (from .env.example) gives it."""
+    env = dict(line.split("=", 1) for line in (clone / ".env").read_text().splitlines() if "=" in line)
+    login = base64.b64encode(f"default:{env['CLICKHOUSE_PASSWORD']}".encode()).decode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", data=sql.encode(), headers={"Authorization": f"Basic {login}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())["data"]
 
 
@@ -155,7 +162,7 @@ def test_a_fresh_clone_runs_just_local_first_time(tmp_path: Path) -> None:
         deadline = time.monotonic() + 300
         counts: list[int] = []
         while time.monotonic() < deadline:
-            counts = [int(c) for c in query(clickhouse, COUNTS_SQL)[0]]
+            counts = [int(c) for c in query(clickhouse, COUNTS_SQL, clone)[0]]
             if counts == [exported] * 3:
                 break
             term.read(2)

@@ -294,6 +294,7 @@ def _scalars_only(value, suffix: str):
                 for kv in v
                 if not any(k in (kv.get("value") or {}) for k in _NOT_SCALAR)
                 and str((kv.get("value") or {}).get("doubleValue")).lstrip("-") not in ("NaN", "Infinity")
+                and b"\\u" not in orjson.dumps(kv)  # a \u escape (a NUL in a string) also keeps it off
             ]
         out[key] = _scalars_only(v, suffix)
     if "spanId" in value and "startTimeUnixNano" in value and isinstance(value.get("name", ""), str):

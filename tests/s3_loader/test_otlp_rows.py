@@ -15,6 +15,7 @@ from otlp_rows import (
     OTLPFormatError,
     any_value_str,
     go_float,
+    keep_negative_zero,
     log_rows,
     metric_rows,
     trace_rows,
@@ -259,3 +260,28 @@ def test_a_metric_without_data_fails_the_document_as_the_exporter_fails_the_push
     doc = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "no.data"}]}]}]}
     with pytest.raises(OTLPFormatError, match="metrics type is unset"):
         metric_rows(doc)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b'{"a":-0}', b'{"a":-0.0}'),
+        (b'{"a": -0 ,"b":[-0,1e-0,-0.5,-05,0]}', b'{"a": -0.0 ,"b":[-0.0,1e-0,-0.5,-05,0]}'),
+        (b'{"s":"x:-0,","t":"q\\"-0","a":[ -0]}', b'{"s":"x:-0,","t":"q\\"-0","a":[ -0.0]}'),
+        (b'{"a":10,"b":"-0"}', b'{"a":10,"b":"-0"}'),
+    ],
+)
+def test_keep_negative_zero_rewrites_the_number_only(text: bytes, expected: bytes) -> None:
+    assert keep_negative_zero(text) == expected
+
+
+def test_a_negative_zero_double_the_collector_wrote_stays_negative() -> None:
+    """pdata writes -0.0 as the JSON number `-0` (orjson alone reads the integer 0); the exporter "-0"."""
+    body = (
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",'
+        b'"spanId":"eee19b7ec3c1b174","name":"z","startTimeUnixNano":"1","attributes":['
+        b'{"key":"z","value":{"doubleValue":-0}},'
+        b'{"key":"a","value":{"arrayValue":{"values":[{"doubleValue":-0}]}}}]}]}]}]}'
+    )
+    (row,) = trace_rows(orjson.loads(keep_negative_zero(body)))
+    assert dict(zip(TRACE_COLUMNS, row, strict=True))["SpanAttributes"] == {"a": "[-0]", "z": "-0"}

@@ -17,6 +17,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# Each user of config/clickhouse-users.xml → the variable its password comes from (from_env).
+PASSWORD_VARIABLES = {
+    "default": "CLICKHOUSE_PASSWORD",
+    "collector": "CLICKHOUSE_COLLECTOR_PASSWORD",
+    "loader": "CLICKHOUSE_LOADER_PASSWORD",
+    "enricher": "CLICKHOUSE_ENRICHER_PASSWORD",
+    "agent": "CLICKHOUSE_AGENT_PASSWORD",
+}
+
+
+def env_example() -> dict[str, str]:
+    """The settings of .env.example, as a new user's .env has them."""
+    lines = (REPO / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
+
+
+def playground_passwords() -> dict[str, str]:
+    """user → password, as .env.example sets them."""
+    example = env_example()
+    return {user: example[variable] for user, variable in PASSWORD_VARIABLES.items()}
 
 
 def free_port() -> int:
@@ -56,6 +76,7 @@ class StackHandle:
     extra_env: dict[str, str] = field(default_factory=dict)
     otlp_grpc_port: int = field(default_factory=free_port)  # the OTLP receiver (the collector stand-in)
     otlp_http_port: int = field(default_factory=free_port)
+    passwords: dict[str, str] = field(default_factory=dict)  # user → password (absent: none)
 
     @property
     def otlp_http_url(self) -> str:
@@ -80,7 +101,7 @@ class StackHandle:
             CLICKHOUSE_HOST=self.host,
             CLICKHOUSE_PORT=str(self.clickhouse_port),
             CLICKHOUSE_USER="default",
-            CLICKHOUSE_PASSWORD="",
+            CLICKHOUSE_PASSWORD=self.passwords.get("default", ""),
             S3_ENDPOINT_URL=self.s3_url,
             S3_BUCKET=self.bucket,
             AWS_ACCESS_KEY_ID="test",
@@ -97,8 +118,9 @@ class StackHandle:
     def client(self, user: str = "default", **kwargs):
         import clickhouse_connect
 
+        kwargs.setdefault("password", self.passwords.get(user, ""))
         return clickhouse_connect.get_client(
-            host=self.host, port=self.clickhouse_port, username=user, password="", **kwargs
+            host=self.host, port=self.clickhouse_port, username=user, **kwargs
         )
 
     def s3(self):
@@ -129,8 +151,20 @@ class StackHandle:
                 s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
 
 
-def start_local_stack(data_dir: Path, timeout: float = 120.0) -> StackHandle:
-    handle = StackHandle(free_port(), free_port(), data_dir)
+def start_local_stack(
+    data_dir: Path,
+    timeout: float = 120.0,
+    passwords: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> StackHandle:
+    """A local stack whose users have `passwords` (user → password; none by default, whatever a developer's
+    .env says: every password variable is set for the stack, empty when not given). `env`: more settings."""
+    handle = StackHandle(free_port(), free_port(), data_dir, passwords=dict(passwords or {}))
+    stack_env = {
+        **os.environ,
+        **{variable: handle.passwords.get(user, "") for user, variable in PASSWORD_VARIABLES.items()},
+        **(env or {}),
+    }
     log_path = data_dir.parent / f"{data_dir.name}.log"
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         handle.process = subprocess.Popen(
@@ -142,7 +176,7 @@ def start_local_stack(data_dir: Path, timeout: float = 120.0) -> StackHandle:
                 "--otlp-grpc-port", str(handle.otlp_grpc_port),
                 "--otlp-http-port", str(handle.otlp_http_port),
             ],
-            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=stack_env,
         )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

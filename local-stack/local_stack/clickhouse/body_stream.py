@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .engine import ClickHouseError
+
 
 class StreamDecoder:
     """Incremental decoder for what aiohttp leaves encoded: nothing, or lz4 (concatenated frames)."""
@@ -22,13 +24,19 @@ class StreamDecoder:
         return None
 
     def feed(self, chunk: bytes) -> bytes:
+        """The decoded bytes of `chunk`; a body that is not lz4 is ClickHouse's CANNOT_DECOMPRESS."""
         if self._decoder is None:
             return chunk
         out = []
-        while chunk:
-            out.append(self._decoder.decompress(chunk))
-            if not self._decoder.eof:
-                break
-            chunk = self._decoder.unused_data  # the next lz4 frame starts here
-            self._decoder = self._new()
+        try:
+            while chunk:
+                out.append(self._decoder.decompress(chunk))
+                if not self._decoder.eof:
+                    break
+                chunk = self._decoder.unused_data  # the next lz4 frame starts here
+                self._decoder = self._new()
+        except (RuntimeError, ValueError) as exc:  # what lz4.frame raises for bytes that are not a frame
+            raise ClickHouseError(
+                f"Cannot decompress the lz4 body: {exc}. (CANNOT_DECOMPRESS)", 271
+            ) from None
         return b"".join(out)

@@ -89,7 +89,7 @@ class Engine:
         self._pools: dict[str, queue.Queue] = {}  # profile → idle connections (None: not opened yet)
         self._opened: list = []
         self._pools_lock = threading.Lock()
-        self._sessions: dict[tuple[str, str], _Session] = {}  # (user, session_id) → its connection
+        self._sessions: dict[tuple[str, str, str], _Session] = {}  # (user, profile, session_id) → connection
         self._sessions_lock = threading.Lock()
         self.version = self._main.query("SELECT version()", "TabSeparated").bytes().decode().strip()
 
@@ -122,7 +122,9 @@ class Engine:
                 if now - idle.last_used > idle.timeout and idle.lock.acquire(blocking=False):
                     del self._sessions[key]
                     idle.conn.close()
-            session = self._sessions.get((user.name, ref.session_id))
+            # by profile too: a GET's read-only twin (request.effective_user) never shares a POST's connection
+            key = (user.name, user.profile, ref.session_id)
+            session = self._sessions.get(key)
             if session is None:
                 if ref.check:
                     raise ClickHouseError(
@@ -130,7 +132,7 @@ class Engine:
                     )
                 suffix = f"?{urlencode(user.settings)}" if user.settings else ""
                 session = _Session(chdb.connect(self.path + suffix), threading.Lock(), ref.timeout, now)
-                self._sessions[(user.name, ref.session_id)] = session
+                self._sessions[key] = session
             session.timeout = ref.timeout
         if not session.lock.acquire(blocking=False):
             raise ClickHouseError(

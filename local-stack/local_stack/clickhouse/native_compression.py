@@ -17,6 +17,7 @@ from .engine import ClickHouseError
 NONE, LZ4, ZSTD = 0x02, 0x82, 0x90
 _HEADER = struct.Struct("<BII")
 _BLOCK = 1 << 20  # uncompressed bytes per block, as clickhouse-server's max_compress_block_size
+_MAX_SIZE = 1 << 30  # DBMS_MAX_COMPRESSED_SIZE: a larger size in a block header is corrupt data
 
 
 def _checksum(data: bytes) -> bytes:
@@ -54,24 +55,42 @@ def decompress(data: bytes | memoryview) -> bytes:
         if len(view) - at < 16 + _HEADER.size:
             raise _corrupt("truncated block header")
         method, size, raw_size = _HEADER.unpack_from(view, at + 16)
+        if size > _MAX_SIZE or raw_size > _MAX_SIZE:
+            raise _corrupt(
+                f"too large block size ({size}, {raw_size} decompressed): most likely corrupted data"
+            )
         block = view[at + 16 : at + 16 + size]
         if size < _HEADER.size or len(block) != size:
             raise _corrupt("truncated block")
         if bytes(view[at : at + 16]) != _checksum(bytes(block)):
             raise _corrupt("checksum doesn't match: corrupted data")
-        packed = bytes(block[_HEADER.size :])
+        out += _unpack(method, bytes(block[_HEADER.size :]), raw_size)
+        at += 16 + size
+    return bytes(out)
+
+
+def _unpack(method: int, packed: bytes, raw_size: int) -> bytes:
+    """One block's data; one that does not decompress to its stated size is corrupt (as the server says)."""
+    try:
         if method == LZ4:
-            out += lz4.block.decompress(packed, uncompressed_size=raw_size)
+            data = lz4.block.decompress(packed, uncompressed_size=raw_size)
         elif method == ZSTD:
-            out += _zstd().decompress(packed)
+            zstd = _zstd()
+            decompressor = zstd.ZstdDecompressor()
+            data = decompressor.decompress(packed, max_length=raw_size + 1)  # no more than it says
+            if not decompressor.eof:
+                raise _corrupt("the zstd data does not end where its block does")
         elif method == NONE:
-            out += packed
+            data = packed
         else:
             raise ClickHouseError(
                 f"Unknown compression method: {method:#x}. (UNKNOWN_COMPRESSION_METHOD)", code=89
             )
-        at += 16 + size
-    return bytes(out)
+    except (lz4.block.LZ4BlockError, _zstd().ZstdError) as exc:
+        raise _corrupt(f"{type(exc).__name__}: {exc}") from None
+    if len(data) != raw_size:
+        raise _corrupt(f"the block holds {len(data)} bytes, its header says {raw_size}")
+    return data
 
 
 def _corrupt(what: str) -> ClickHouseError:

@@ -8,6 +8,7 @@ all zero) are taken out and counted, so the receiver can answer with OTLP partia
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,16 +45,73 @@ def decode_protobuf(signal: Signal, body: bytes) -> Message:
 def decode_json(signal: Signal, body: bytes) -> Message:
     """OTLP/JSON: proto3 JSON with hex ids and enums as ints or names; unknown fields are ignored."""
     try:
-        doc = orjson.loads(body) if body.strip() else {}
+        doc = orjson.loads(otlp_rows.keep_negative_zero(body)) if body.strip() else {}
     except orjson.JSONDecodeError as exc:
         raise BadPayload(f"body is not JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise BadPayload(f"body must be a JSON object, not {type(doc).__name__}")
+    if _QUOTED_DOUBLE.search(body):
+        _go_doubles(doc)
     _hex_ids_to_base64(signal, doc)
     try:
         return ParseDict(doc, signal.spec.request(), ignore_unknown_fields=True)
     except ParseError as exc:
         raise BadPayload(f"not an OTLP {signal.spec.name} request: {exc}") from None
+
+
+# Doubles sent as JSON strings are read as the collector reads them, with Go's strconv.ParseFloat: decimal or
+# hexadecimal (with a p exponent) Go float literals, underscores between digits, inf/infinity (signed) and nan
+# in any case; no spaces, no other digits than ASCII ones, no overflow. One that does not parse fails the
+# whole request, as there. (Python's float() would take " 1.5", "1e400" and "٣", and refuse "0x1p-2", "nan".)
+_DOUBLE_FIELDS = frozenset(
+    {"doubleValue", "double_value", "asDouble", "as_double", "sum", "min", "max", "zeroThreshold",
+     "zero_threshold", "quantile", "value"}
+)  # fmt: skip
+_QUOTED_DOUBLE = re.compile(
+    rb'"(?:doubleValue|double_value|asDouble|as_double|sum|min|max|zeroThreshold|zero_threshold|quantile|value)"'
+    rb'\s*:\s*"|"(?:explicitBounds|explicit_bounds)"\s*:\s*\[[^\]]*"'
+)
+_DIGITS, _HEX = r"[0-9](?:_?[0-9])*", r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
+_GO_DECIMAL = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?")
+_GO_HEX = re.compile(rf"[+-]?0[xX](?:_?{_HEX}(?:\.(?:{_HEX})?)?|\.{_HEX})[pP][+-]?{_DIGITS}")
+_GO_SPECIAL = re.compile(r"([+-]?)(?:inf|infinity)|nan", re.IGNORECASE)
+
+
+def go_parse_float(text: str) -> float | str:
+    """strconv.ParseFloat(text, 64) as a value ParseDict takes ("NaN"/"Infinity"/"-Infinity" for those)."""
+    special = _GO_SPECIAL.fullmatch(text)
+    if special:
+        if special[0].lower() == "nan":
+            return "NaN"
+        return "-Infinity" if special[1] == "-" else "Infinity"
+    try:
+        if _GO_DECIMAL.fullmatch(text):
+            value = float(text.replace("_", ""))
+        elif _GO_HEX.fullmatch(text):
+            value = float.fromhex(text.replace("_", ""))
+        else:
+            raise BadPayload(f"{text[:40]!r} is not a number (strconv.ParseFloat: invalid syntax)")
+    except OverflowError:
+        value = math.inf
+    if math.isinf(value):
+        raise BadPayload(f"{text[:40]!r} is out of a double's range (strconv.ParseFloat: value out of range)")
+    return value
+
+
+def _go_doubles(node: Any) -> None:
+    """Every double field given as a string, parsed in place as the collector parses it."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str) and key in _DOUBLE_FIELDS:
+                node[key] = go_parse_float(value)
+            elif key in ("explicitBounds", "explicit_bounds") and isinstance(value, list):
+                node[key] = [go_parse_float(v) if isinstance(v, str) else v for v in value]
+            elif isinstance(value, dict | list):
+                _go_doubles(value)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict | list):
+                _go_doubles(item)
 
 
 _ID_KEYS = ("traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id")

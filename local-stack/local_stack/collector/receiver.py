@@ -25,6 +25,8 @@ class OtlpOptions:
     s3_prefix: str = "otel"
     s3_compression: str = "none"  # none | gzip, as the awss3exporter's s3uploader.compression
     max_queued_items: int = 200_000
+    clickhouse_user: str = "collector"  # the clickhouse exporter's login, as the Docker stack gives it
+    clickhouse_password: str = ""
 
     @property
     def compressed(self) -> bool:
@@ -49,7 +51,13 @@ class OtlpReceiver:
         exporters = [
             S3Exporter(s3, bucket, options.s3_prefix, options.compressed),
             ClickHouseExporter(
-                lambda: clickhouse.connect(host, clickhouse_port, "default", "", compress=False)
+                lambda: clickhouse.connect(
+                    host,
+                    clickhouse_port,
+                    options.clickhouse_user,
+                    options.clickhouse_password,
+                    compress=False,
+                )
             ),
         ]
         self.pipeline = OtlpPipeline(

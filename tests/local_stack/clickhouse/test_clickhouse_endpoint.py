@@ -138,15 +138,21 @@ def test_a_rejected_insert_is_an_error_not_a_silent_loss(stack: StackHandle):
             client.command(f"DROP TABLE IF EXISTS default.{name}")
 
 
-def test_errors_keep_clickhouse_text_and_code(stack: StackHandle):
+def test_errors_keep_clickhouse_text_code_and_status(stack: StackHandle):
+    """The status is clickhouse-server's for the code (exceptionCodeToHTTPStatus): 400 for a syntax error,
+    403 for a refused login, 404 for an unknown table, 500 for the rest."""
     status, headers, body = http(stack, "/?query=SELEC+1")
-    assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "62"
+    assert status == 400 and headers["X-ClickHouse-Exception-Code"] == "62"
     assert body.startswith(b"Code: 62. DB::Exception: Syntax error")
     status, headers, body = http(stack, "/", b"SELECT 1; DROP TABLE default.otel_logs")
-    assert status == 500 and b"Multi-statements are not allowed" in body
+    assert status == 400 and b"Multi-statements are not allowed" in body
     assert http(stack, "/", b"SELECT 1;")[2] == b"1\n"
     status, headers, body = http(stack, "/?query=SELECT+1&user=nobody")
-    assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "516"
+    assert status == 403 and headers["X-ClickHouse-Exception-Code"] == "516"
+    status, headers, body = http(stack, "/", b"SELECT * FROM default.no_such_table")
+    assert status == 404 and headers["X-ClickHouse-Exception-Code"] == "60"
+    status, headers, body = http(stack, "/", b"SELECT throwIf(1)")
+    assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "395"
 
 
 def test_span_with_every_column_round_trips_through_clickhouse_connect(stack: StackHandle):
