@@ -107,7 +107,7 @@ benchmark NAME *ARGS: setup
 # crashes (inputs and tracebacks) and the fuzz time so far stay in .cache/fuzz/TARGET/; a crash exits 1.
 # fuzz one parser that takes outside bytes for SECONDS (`just fuzz otlp_rows 600`)
 fuzz TARGET SECONDS="60": setup
-    cd {{justfile_directory()}} && {{py}} -m fuzz {{TARGET}} {{SECONDS}}
+    cd {{justfile_directory()}} && {{py}} -m tests.fuzz {{TARGET}} {{SECONDS}}
 
 # ---------------------------------------------------------------------------------------------
 # The no-Docker local stack

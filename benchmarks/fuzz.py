@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from fuzz import campaign
-from fuzz.targets import TARGETS
+from tests.fuzz import campaign
+from tests.fuzz.targets import TARGETS
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import anyio
@@ -135,6 +136,38 @@ def test_data_reaches_every_table_and_the_bucket_and_bench_says_ok(docker_stack)
 
     report = wait_for("just bench to say OK", bench_ok)
     assert "LOSS" not in report and "DUPLICATES" not in report
+
+
+def http(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """(status, body) of one request to the stack's ClickHouse on :8123, errors included."""
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_default_needs_its_password_and_a_web_page_cannot_write(docker_stack):
+    """Issue 27 in the Docker stack: `default` has a password, and nothing a web page can send changes data (a
+    page cannot know the password; a GET is read-only whoever sends it)."""
+    stack = docker_stack
+    password = stack.dotenv["CLICKHOUSE_PASSWORD"]
+    assert password, "default must have a password in .env"
+    url = "http://localhost:8123/"
+    for headers in ({}, {"X-ClickHouse-User": "default", "X-ClickHouse-Key": "wrong"}):
+        status, text = http(url, b"SELECT 1", headers)
+        assert status != 200 and "Code: 516" in text, (headers, status, text)
+    # what a page can send cross-site without asking: a text/plain POST (and a GET, e.g. an <img> tag)
+    page = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    status, text = http(url, b"CREATE TABLE default.web_page_was_here (x UInt8) ENGINE = Memory", page)
+    assert status != 200, text
+    create = urllib.parse.quote("CREATE TABLE default.web_page_was_here (x UInt8) ENGINE = Memory")
+    status, text = http(f"{url}?user=default&password={urllib.parse.quote(password)}&query={create}")
+    assert status != 200 and "Code: 164" in text, text  # READONLY: GET implies readonly
+    assert stack.scalar("SELECT count() FROM system.tables WHERE name = 'web_page_was_here'") == 0
+    status, text = http(url, b"SELECT 1", {"X-ClickHouse-User": "default", "X-ClickHouse-Key": password})
+    assert (status, text.strip()) == (200, "1")
 
 
 def test_the_readmes_clickhouse_client_commands_run_as_written(docker_stack):

@@ -18,7 +18,7 @@ TARGETS = ("otlp_rows", "receiver", "loader_documents", "endpoint_request", "sql
 
 def test_the_targets_are_the_fuzz_packages() -> None:
     listed = subprocess.run(
-        [sys.executable, "-c", "from fuzz.targets import TARGETS; print(' '.join(TARGETS))"],
+        [sys.executable, "-c", "from tests.fuzz.targets import TARGETS; print(' '.join(TARGETS))"],
         cwd=REPO, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert tuple(listed.stdout.split()) == TARGETS
@@ -29,7 +29,7 @@ def test_every_crash_found_is_fixed(target: str) -> None:
     inputs = sorted(str(p) for p in (REGRESSIONS / target).iterdir())
     assert inputs
     replay = subprocess.run(
-        [sys.executable, "-m", "fuzz.replay", target, *inputs],
+        [sys.executable, "-m", "tests.fuzz.replay", target, *inputs],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert replay.returncode == 0, replay.stdout + replay.stderr
@@ -38,7 +38,7 @@ def test_every_crash_found_is_fixed(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 def test_each_target_fuzzes_briefly_without_a_crash(target: str, tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "fuzz", target, "6", "--workdir", str(tmp_path)],
+        [sys.executable, "-m", "tests.fuzz", target, "6", "--workdir", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     crashes = [json.loads(p.read_text()) for p in (tmp_path / target / "crashes").glob("*.json")]

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fuzz.targets import TARGETS
+from tests.fuzz.targets import TARGETS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WORKDIR = REPO / ".cache/fuzz"
 
 
@@ -69,7 +69,7 @@ def archive_fixed(target: str, root: Path = WORKDIR) -> int:
     if not inputs:
         return len(reports)
     replay = subprocess.run(
-        [sys.executable, "-m", "fuzz.replay", target, *map(str, inputs.values())],
+        [sys.executable, "-m", "tests.fuzz.replay", target, *map(str, inputs.values())],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     failing = {line.split(": ")[1].split(" still fails")[0] for line in replay.stdout.splitlines()
@@ -118,7 +118,7 @@ def run(target: str, seconds: float, root: Path = WORKDIR, quiet: bool = False) 
         stats_path.unlink(missing_ok=True)
         since = time.time()
         worker = subprocess.run(
-            [sys.executable, "-m", "fuzz.worker", target, str(left), str(work)],
+            [sys.executable, "-m", "tests.fuzz.worker", target, str(left), str(work)],
             cwd=REPO,
             env={**os.environ, "PYTHONHASHSEED": "0"},
             stdout=subprocess.PIPE,

@@ -1,5 +1,5 @@
-"""`python -m fuzz.replay TARGET FILE…`: run saved inputs (regressions, crashes) through a target without
-atheris; prints each one that still fails and exits 1 if any does."""
+"""`python -m tests.fuzz.replay TARGET FILE…`: run saved inputs (regressions, crashes) through a target
+without atheris; prints each one that still fails and exits 1 if any does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from fuzz.targets import TARGETS, describe
+from tests.fuzz.targets import TARGETS, describe
 
 
 def main(argv: list[str]) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GENERATOR_CACHE = REPO / ".cache/fuzz/generator"
 _KEEP_REQUESTS = 4  # per signal
 _KEEP_ITEMS = 6  # per request (the first scope of the first resource)

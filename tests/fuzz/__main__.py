@@ -1,5 +1,6 @@
-"""`python -m fuzz TARGET [SECONDS]` (`just fuzz`): fuzz one target, or `all` of them in turn, for SECONDS
-each (default 60). Exits 1 when the target has a saved crash that is not fixed (see .cache/fuzz/<target>/)."""
+"""`python -m tests.fuzz TARGET [SECONDS]` (`just fuzz`): fuzz one target, or `all` of them in turn, for
+SECONDS each (default 60). Exits 1 when the target has a saved crash that is not fixed (see
+.cache/fuzz/<target>/)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from fuzz import campaign
-from fuzz.targets import TARGETS
+from tests.fuzz import campaign
+from tests.fuzz.targets import TARGETS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""One atheris process: `python -m fuzz.worker TARGET SECONDS WORKDIR`.
+"""One atheris process: `python -m tests.fuzz.worker TARGET SECONDS WORKDIR`.
 
 Python exceptions do not stop it: each one is a crash, recorded once per signature (exception type and the
 innermost frame) with the input and traceback under WORKDIR/crashes/, and fuzzing goes on. libFuzzer's own
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import atheris
 
-from fuzz.targets import TARGETS, Broken, crash_name, describe
+from tests.fuzz.targets import TARGETS, Broken, crash_name, describe
 
 
 def _signature(exc: BaseException) -> str:

@@ -63,7 +63,7 @@ def _otlp_rows() -> Callable[[bytes], None]:
 
 
 def _otlp_json_seeds() -> list[bytes]:
-    from fuzz import seeds
+    from tests.fuzz import seeds
 
     return seeds.otlp_json_documents()
 
@@ -102,7 +102,7 @@ def _receiver() -> Callable[[bytes], None]:
 
 
 def _receiver_seeds() -> list[bytes]:
-    from fuzz import seeds
+    from tests.fuzz import seeds
 
     out = []
     for signal, encoding in RECEIVER_MODES:
@@ -162,7 +162,7 @@ def _same_document(body: bytes, rewritten: bytes) -> None:
 def _loader_seeds() -> list[bytes]:
     import gzip
 
-    from fuzz import seeds
+    from tests.fuzz import seeds
 
     out = []
     for doc in seeds.otlp_json_documents():
@@ -412,7 +412,7 @@ def _sql_guard() -> Callable[[bytes], None]:
 
 
 def _sql_guard_seeds() -> list[bytes]:
-    from fuzz import seeds
+    from tests.fuzz import seeds
 
     return seeds.sql_queries()
 
