@@ -33,6 +33,9 @@ class Orders(Service):
     notification: Notification
     replicas: Replicas
     _fulfilment_lag: Histogram | None = field(default=None, init=False, repr=False)
+    _pool_rng: random.Random = field(
+        default_factory=lambda: random.Random("inventory-pool"), init=False, repr=False
+    )
 
     def call_checkout(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
         orders = self.telemetry.counter("snkrs.orders", "{order}", "Checkout attempts by result.")
@@ -184,15 +187,15 @@ class Orders(Service):
         """A connection from inventory's pool (20 connections): a saturated pool (an incident) makes the
         request wait for one, a wait no span shows, only the pool's gauges and the handler's time."""
         pool = self.world.incidents.active("pool_exhaustion")
-        if pool is None:
-            wait = rng.uniform(0.0, 0.004)
-            used = min(POOL_SIZE, max(1.0, rate / 6.0 + rng.uniform(-1.0, 1.0)))
+        if pool is None:  # a free connection at once (within the handler's time; the gauges' own stream)
+            wait = self._pool_rng.uniform(0.0, 0.004)
+            used = min(POOL_SIZE, max(1.0, rate / 6.0 + self._pool_rng.uniform(-1.0, 1.0)))
         else:
             wait = rng.uniform(0.3, 1.0) * pool.strength
             used = POOL_SIZE
             if wait > 0.5:
                 self.world.incidents.hit("pool_exhaustion", t)
-        t.advance(wait)
+            t.advance(wait)
         attrs = {"db.client.connection.pool.name": "inventory-primary"}
         self.inventory.gauge("db.client.connection.wait_time", wait, t.t, attrs, "s")
         self.inventory.gauge(
