@@ -164,7 +164,8 @@ SELECT {value} AS value, count() AS spans, arraySort(groupUniqArray(5)(ServiceNa
        round(max(Duration) / 1e6, 2) AS max_ms,
        minIf(Timestamp, StatusCode = 'Error' OR Duration > 1000000000) AS first_bad,
        maxIf(Timestamp, StatusCode = 'Error' OR Duration > 1000000000) AS last_bad,
-       anyIf(TraceId, StatusCode = 'Error') AS example_error_trace
+       anyIf(TraceId, StatusCode = 'Error') AS example_error_trace,
+       argMax(TraceId, Duration) AS slowest_trace
 FROM {table}
 WHERE {where}
   AND (mapContains(ResourceAttributes, {{attribute:String}})

@@ -565,6 +565,10 @@ def _service_map(ctx: ToolContext, args: ServiceMapInput) -> ToolResult:
     )
 
 
+METRIC_SERIES_COLUMNS = ("series", "buckets", "baseline", "peak", "ratio", "change_at", "min", "max", "last",
+                         "values")  # fmt: skip
+
+
 def _metric_series(ctx: ToolContext, args: MetricSeriesInput) -> ToolResult:
     window = ctx.resolve(args)
     seconds = max(1.0, (window.end - window.start).total_seconds())
@@ -575,12 +579,22 @@ def _metric_series(ctx: ToolContext, args: MetricSeriesInput) -> ToolResult:
     )
     elapsed = rows.elapsed_ms
     if not rows.rows:
-        names = _query(ctx, *queries.metric_names(prefix, window))
-        elapsed += names.elapsed_ms
-        known = sorted({row[0] for row in names.rows})
-        raise ToolError(
-            f"no points of metric {args.metric!r} in this window"
-            + (f"; metrics with points here: {', '.join(known[:60])}" if known else "; no metric points here")
+        names = _query(ctx, *queries.metric_names(prefix))
+        here = _query(ctx, *queries.metric_names(prefix, window))
+        elapsed += names.elapsed_ms + here.elapsed_ms
+        in_window = sorted({row[0] for row in here.rows})
+        listing = (
+            f"metrics with points here: {', '.join(in_window[:60])}" if in_window else "no metric points here"
+        )
+        if args.metric not in {row[0] for row in names.rows}:
+            raise ToolError(f"no metric named {args.metric!r}; {listing}")
+        return ToolResult(
+            "metric_series",
+            args.model_dump(exclude_none=True),
+            columns=list(METRIC_SERIES_COLUMNS),
+            elapsed_ms=elapsed,
+            window=window.as_dict(),
+            extra={"bucket_s": bucket, "note": f"no points of {args.metric} in this window; {listing}"},
         )
     series: dict[str, list[tuple[datetime, float]]] = {}
     for name, bucket_start, value, _points in rows.rows:
@@ -605,7 +619,7 @@ def _metric_series(ctx: ToolContext, args: MetricSeriesInput) -> ToolResult:
             }
         )
     out.sort(key=lambda r: (r["change_at"] is None, -abs(float(r["ratio"]) - 1.0), r["series"]))
-    columns = list(out[0])
+    columns = list(METRIC_SERIES_COLUMNS)
     shaped, truncated = shape_rows([[r[c] for c in columns] for r in out], args.limit)
     return ToolResult(
         "metric_series",
@@ -733,8 +747,9 @@ TOOLS: dict[str, Tool] = {
             "Break down by attribute",
             "Spans grouped by the value of one resource or span attribute (service.version, "
             "service.instance.id, server.address, snkrs.region, …), optionally for one service or span "
-            "name: spans, errors, error_rate, p50/p95/max ms, first_bad/last_bad (error or > 1 s) and an "
-            "example error trace. Use it to find the one version, host, replica or region that is different.",
+            "name: spans, errors, error_rate, p50/p95/max ms, first_bad/last_bad (error or > 1 s), an "
+            "example error trace and the slowest span's trace. Use it to find the one version, host, "
+            "replica or region that is different.",
             AttributeBreakdownInput,
             _attribute_breakdown,
         ),

@@ -181,6 +181,16 @@ class ServiceTelemetry:
         pressure = max(0.0, self.memory_mb(t_ns) / 512.0 - 0.4)
         return 1.0 + 25.0 * pressure * pressure
 
+    def gc_stall(self, t_ns: int) -> float:
+        """A stop-the-world collection a request of a leaking instance sits through (seconds; mostly 0): the
+        fuller the heap, the likelier."""
+        if self.leak_since_ns is None:
+            return 0.0
+        pressure = max(0.0, self.memory_mb(t_ns) / 512.0 - 0.4)
+        if self._runtime_rng.random() < 0.25 * pressure:
+            return self._runtime_rng.uniform(1.0, 2.5)
+        return 0.0
+
     def record_runtime(self, t_ns: int) -> None:
         """The runtime gauges of one served request: memory in use and the GC pause it saw (a heap near its
         limit pauses longer)."""

@@ -154,6 +154,8 @@ class Timeline:
                 self.fail(svc, span, exc, error=exc.is_server_error)
                 response = Response(exc.status_code, str(exc))
             self.wait(handler_latency, self.load * slowdown)
+            if svc.leak_since_ns is not None:
+                self.advance(svc.gc_stall(self.t))
             status = response.status
             span.set_attribute("http.response.status_code", status)
             if status >= 500 and span.status.status_code is not StatusCode.ERROR:

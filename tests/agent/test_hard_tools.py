@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from trace_agent.signals import change_point, rank_deltas
+from trace_agent.timewindow import iso
 from trace_agent.tools import TOOLS, execute
 
 from tests.support.spans import SPAN_COLUMNS, Span, hex_id, minutes_ago
@@ -174,6 +175,9 @@ def test_metric_series_finds_the_leaking_instance(ctx, stack):
     assert [r["series"] for r in by_state] == ["inventory used"]
     missing = execute(ctx, "metric_series", {"metric": "no.such.metric", "window": "1h"})
     assert missing.is_error and "process.memory.usage" in missing.error
+    elsewhere = execute(ctx, "metric_series", {"metric": "process.memory.usage", "window": "5m",
+                                               "end": iso(start - timedelta(minutes=10))})  # fmt: skip
+    assert not elsewhere.is_error and elsewhere.rows == [] and "no points" in elsewhere.extra["note"]
     schema = execute(ctx, "describe_schema", {})
     metrics = next(t for t in schema.extra["tables"] if "metrics" in t)["metrics"]
     assert any(m.startswith("process.memory.usage (gauge, By)") for m in metrics)
