@@ -157,9 +157,10 @@ def baseline_answer(seq: Sequence) -> str:
        its service's other versions' (5+ errors), or a snkrs.region's over 3× the rest's, or a replica in
        server.address whose p95 is over 5× the median address's.
     4. start/end = the group's first_seen/last_seen, affected_requests = its traces, one example trace.
-    5. No error and no warning group: the metric series whose change_at is set and whose peak is furthest
-       from its baseline (ratio over 1.5 or under 0.67); its service and instance are the cause, change_at
-       the start.
+    5. No error and no warning group: the metric series (by instance) whose change_at is set, whose peak is
+       furthest from its baseline (ratio over 1.5 or under 0.67) and which has a peer instance of the same
+       service that did not change (a change all instances share is the load); its service and instance
+       are the cause, change_at the start.
     6. The mechanism: keywords of the chosen message or metric (MECHANISM_WORDS), first match.
     Nothing found: "incident": false."""
     groups = [
@@ -236,19 +237,25 @@ def mechanism_of(text: str) -> str:
 
 
 def _metric_answer(seq: Sequence) -> str:
-    changed = [
-        r for r in seq.by_name("metric_series")
-        if r.get("change_at") and not 0.67 <= float(r.get("ratio") or 1.0) <= 1.5
-    ]  # fmt: skip
+    changed: list[tuple[dict[str, Any], str]] = []
+    for result in seq.results:
+        if result.name != "metric_series" or result.is_error:
+            continue
+        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        for row in rows:
+            service = str(row["series"]).partition(" ")[0]
+            peers = [r for r in rows if r is not row and str(r["series"]).partition(" ")[0] == service]
+            # an instance that departs while a peer of the same service stays put (load moves them all)
+            if (row.get("change_at") and not 0.67 <= float(row.get("ratio") or 1.0) <= 1.5
+                    and any(not p.get("change_at") for p in peers)):  # fmt: skip
+                changed.append((row, str(result.input.get("metric", ""))))
     if not changed:
         claims = {"incident": False, "root_cause": [], "mechanism": [], "start": None, "end": None,
                   "affected_requests": None, "trace_ids": []}  # fmt: skip
         return "The tools show no errors and no warnings beyond expected behaviour.\n\n" + _block(claims)
-    row = max(changed, key=lambda r: abs(float(r["ratio"]) - 1.0))
-    metric = next((r.input.get("metric", "") for r in seq.results if r.name == "metric_series"
-                   and row["series"] in [x[0] for x in r.rows]), "")  # fmt: skip
+    row, metric = max(changed, key=lambda pair: abs(float(pair[0]["ratio"]) - 1.0))
     service, _, instance = str(row["series"]).partition(" ")
-    mechanism = mechanism_of(str(metric))
+    mechanism = mechanism_of(metric)
     claims = {
         "incident": True,
         "root_cause": [{"service": service, "entity": instance}],
