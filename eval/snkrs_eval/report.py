@@ -63,7 +63,7 @@ def markdown(results: dict[str, Any]) -> str:
                 or "no incident"
             )
             mechanism = ", ".join(base.get("mechanism") or []) or "–"
-            why = " ".join(base.get("notes") or []) or "–"
+            why = "; ".join(base.get("notes") or []) or "–"
             lines.append(f"| {sc['name']} | {truth} | {named} ({mechanism}) | {base['score']:.2f} | {why} |")
         lines.append("")
     return "\n".join(lines + _tail(results))
