@@ -192,7 +192,7 @@ def prepare(stack, spans: int, enriched: int) -> list[tuple[str, dict]]:
         ("compare_windows", {"window": "30m"}),
         ("service_map", {}),
         ("metric_series", {"metric": "process.memory.usage", "group_by": "instance"}),
-        ("span_deltas", {"subset": "errors"}),
+        ("span_deltas", {"subset": "slow", "min_duration_ms": 300}),
         ("run_sql", {"sql": "SELECT ServiceName, count() FROM default.otel_traces GROUP BY ServiceName"}),
     ]
     missing = set(TOOLS) - {name for name, _ in calls}
