@@ -46,7 +46,7 @@ class Kind:
     legacy: bool = False  # one of the five original failure modes (a Settings.FailureMode)
     mechanism: str = ""  # how it broke, one of MECHANISMS (labels only)
     symptoms: tuple[str, ...] = ()  # services that show the errors or the slowness but did not break
-    hard: bool = False  # designed so that the loudest signal is not the cause (see HARD_REASONING)
+    hard: bool = False  # the loudest signal is not the cause (the eval scenario says what decides it)
 
 
 # How an incident broke: the fixed vocabulary of the `mechanism` claim.
