@@ -164,7 +164,8 @@ SELECT {value} AS value, count() AS spans, arraySort(groupUniqArray(5)(ServiceNa
        round(max(Duration) / 1e6, 2) AS max_ms,
        minIf(Timestamp, StatusCode = 'Error' OR Duration > 1000000000) AS first_bad,
        maxIf(Timestamp, StatusCode = 'Error' OR Duration > 1000000000) AS last_bad,
-       anyIf(TraceId, StatusCode = 'Error') AS example_error_trace
+       anyIf(TraceId, StatusCode = 'Error') AS example_error_trace,
+       argMax(TraceId, Duration) AS slowest_trace
 FROM {table}
 WHERE {where}
   AND (mapContains(ResourceAttributes, {{attribute:String}})
@@ -361,3 +362,174 @@ def table_span(table: str) -> Query:
 
 def newest_span(table: str) -> Query:
     return f"SELECT max(Timestamp) AS newest FROM {table}", {}
+
+
+# --- service_map, metric_series, span_deltas (issue 26) -------------------------------------------------
+
+# The callee of a CLIENT or PRODUCER span: the peer service, else the topic it sends to, else the host it
+# calls (a database, a provider, another service: HTTP clients put the callee's name in server.address).
+_CALLEE = (
+    "multiIf(SpanAttributes['peer.service'] != '', SpanAttributes['peer.service'], "
+    "SpanAttributes['messaging.destination.name'] != '', "
+    "concat('topic:', SpanAttributes['messaging.destination.name']), "
+    "SpanAttributes['server.address'] != '', SpanAttributes['server.address'], "
+    "SpanAttributes['db.system.name'])"
+)
+_EDGE_KIND = (
+    "multiIf(SpanAttributes['messaging.system'] != '', 'messaging', SpanAttributes['db.system.name'] != '', "
+    "'db', 'http')"
+)
+
+
+def service_map(
+    table: str, window: Window, service: str | None, slow_ns: int, limit: int, exclude: str | None = None
+) -> Query:
+    """caller → callee edges: every CLIENT/PRODUCER span is a call from its service to its callee (see
+    _CALLEE), every CONSUMER span a delivery from its topic to its service; measured as the caller saw it."""
+    where, params = window_filter(window)
+    where = _span_filters(where, params, None, None, exclude)
+    params["slow_ns"] = int(slow_ns)
+    having = ""
+    if service:
+        having = f"WHERE {_contains('caller', 'service')} OR {_contains('callee', 'service')}"
+        params["service"] = service
+    sql = f"""
+SELECT caller, callee, kind, count() AS calls, countIf(StatusCode = 'Error') AS errors,
+       round(errors / calls, 4) AS error_rate,
+       round(quantileExact(0.5)(Duration) / 1e6, 2) AS p50_ms,
+       round(quantileExact(0.95)(Duration) / 1e6, 2) AS p95_ms,
+       round(max(Duration) / 1e6, 2) AS max_ms,
+       countIf(Duration > {{slow_ns:UInt64}}) AS slow_calls,
+       minIf(Timestamp, StatusCode = 'Error') AS first_error,
+       minIf(Timestamp, Duration > {{slow_ns:UInt64}}) AS first_slow,
+       argMax(TraceId, Duration) AS slowest_trace_id,
+       anyIf(TraceId, StatusCode = 'Error') AS error_trace_id
+FROM
+(
+    SELECT ServiceName AS caller, {_CALLEE} AS callee, {_EDGE_KIND} AS kind, Duration, StatusCode, Timestamp,
+           TraceId
+    FROM {table}
+    WHERE {where} AND SpanKind IN ('Client', 'Producer')
+    UNION ALL
+    SELECT concat('topic:', SpanAttributes['messaging.destination.name']) AS caller, ServiceName AS callee,
+           'messaging' AS kind, Duration, StatusCode, Timestamp, TraceId
+    FROM {table}
+    WHERE {where} AND SpanKind = 'Consumer' AND SpanAttributes['messaging.destination.name'] != ''
+)
+{having}
+GROUP BY caller, callee, kind
+HAVING callee != ''
+ORDER BY errors DESC, slow_calls DESC, calls DESC, caller, callee
+LIMIT {int(limit) + 1}"""
+    return sql, params
+
+
+METRIC_TABLES = ("gauge", "sum", "histogram")
+
+
+def _metric_window(window: Window) -> tuple[str, dict[str, Any]]:
+    sql = f"TimeUnix >= {{start:{_TIME_TYPE}}} AND TimeUnix < {{end:{_TIME_TYPE}}}"
+    return sql, {"start": _ts(window.start), "end": _ts(window.end)}
+
+
+def metric_names(prefix: str, window: Window | None = None) -> Query:
+    """Every metric name with its kind, unit, description, services and points (in `window` if given)."""
+    parts = []
+    params: dict[str, Any] = {}
+    where = "1"
+    if window is not None:
+        where, params = _metric_window(window)
+    for kind in METRIC_TABLES:
+        parts.append(
+            f"SELECT MetricName AS metric, '{kind}' AS kind, any(MetricUnit) AS unit, "
+            f"any(MetricDescription) AS description, arraySort(groupUniqArray(20)(ServiceName)) AS services, "
+            f"count() AS points FROM {prefix}{kind} WHERE {where} GROUP BY MetricName"
+        )
+    return "\nUNION ALL\n".join(parts) + "\nORDER BY metric, kind", params
+
+
+def metric_series(
+    prefix: str, window: Window, metric: str, group_by: str, service: str | None, bucket_s: int
+) -> Query:
+    """One metric bucketed over the window, per series: gauges and sums by their value (a counter's is its
+    running total), histograms by their mean (Sum / Count of each point). group_by is 'service', 'instance'
+    (service.instance.id) or any attribute key (the point's attributes first, then the resource's)."""
+    where, params = _metric_window(window)
+    where += " AND MetricName = {metric:String}"
+    params["metric"] = metric
+    if service:
+        where += f" AND {_contains('ServiceName', 'service')}"
+        params["service"] = service
+    if group_by == "service":
+        series = "ServiceName"
+    elif group_by == "instance":
+        series = "concat(ServiceName, ' ', ResourceAttributes['service.instance.id'])"
+    else:
+        series = (
+            "concat(ServiceName, ' ', if(mapContains(Attributes, {group:String}), "
+            "Attributes[{group:String}], ResourceAttributes[{group:String}]))"
+        )
+        params["group"] = group_by
+    values = {"gauge": "Value", "sum": "Value", "histogram": "if(Count > 0, Sum / Count, 0)"}
+    parts = [
+        f"SELECT {series} AS series, TimeUnix, {values[kind]} AS value FROM {prefix}{kind} WHERE {where}"
+        for kind in METRIC_TABLES
+    ]
+    sql = f"""
+SELECT series, toStartOfInterval(TimeUnix, toIntervalSecond({int(bucket_s)})) AS bucket, avg(value) AS value,
+       count() AS points
+FROM
+(
+    {" UNION ALL ".join(parts)}
+)
+GROUP BY series, bucket
+ORDER BY series, bucket
+LIMIT 20000"""
+    return sql, params
+
+
+def _subset(kind: str) -> str:
+    if kind == "errors":
+        return "StatusCode = 'Error'"
+    return "Duration > {slow_ns:UInt64}"
+
+
+def span_subset_sizes(
+    table: str, window: Window, kind: str, slow_ns: int, service: str | None, exclude: str | None = None
+) -> Query:
+    where, params = window_filter(window)
+    where = _span_filters(where, params, service, None, exclude)
+    params["slow_ns"] = int(slow_ns)
+    sql = f"SELECT countIf({_subset(kind)}) AS subset, count() - subset AS rest FROM {table} WHERE {where}"
+    return sql, params
+
+
+def span_deltas(
+    table: str, window: Window, kind: str, slow_ns: int, service: str | None, exclude: str | None = None
+) -> Query:
+    """Every (attribute, value) of the spans in the window — service.name, span.name, span.kind, status and
+    every resource and span attribute — counted in the subset (error spans, or spans over slow_ns) and in
+    the rest; values seen on fewer than 2 subset spans are left out."""
+    where, params = window_filter(window)
+    where = _span_filters(where, params, service, None, exclude)
+    params["slow_ns"] = int(slow_ns)
+    sql = f"""
+SELECT kv.1 AS attribute, kv.2 AS value, countIf(hit) AS subset_spans, countIf(NOT hit) AS rest_spans,
+       minIf(Timestamp, hit) AS first_seen, maxIf(Timestamp, hit) AS last_seen,
+       arraySort(groupUniqArrayIf(3)(TraceId, hit)) AS example_trace_ids
+FROM
+(
+    SELECT Timestamp, TraceId, {_subset(kind)} AS hit,
+           arrayConcat([('service.name', ServiceName), ('span.name', SpanName), ('span.kind', SpanKind)],
+                       arrayFilter(kv -> kv.1 != 'service.name',
+                                   arrayZip(mapKeys(ResourceAttributes), mapValues(ResourceAttributes))),
+                       arrayZip(mapKeys(SpanAttributes), mapValues(SpanAttributes))) AS kvs
+    FROM {table}
+    WHERE {where}
+)
+ARRAY JOIN kvs AS kv
+GROUP BY attribute, value
+HAVING subset_spans >= 2
+ORDER BY subset_spans DESC
+LIMIT 5000"""
+    return sql, params

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     trace_lookup_table: str = "default.otel_traces_trace_id_ts"
     enriched_table: str = "otel.otel_traces_enriched"
     logs_table: str = "default.otel_logs"
+    # metric_series reads <prefix>gauge, <prefix>sum and <prefix>histogram (the exporter's table names)
+    metrics_table_prefix: str = "default.otel_metrics_"
     # The enricher's model: queries must be embedded with the same one (offline, shipped in a package).
     embedding_model: str = Field("", validation_alias=AliasChoices("AGENT_EMBEDDING_MODEL", "ENRICHER_MODEL"))
 
@@ -78,9 +80,11 @@ class Settings(BaseSettings):
     mcp_port: int = Field(8765, ge=1, le=65535)
     mcp_token: str = ""
 
-    @field_validator("traces_table", "trace_lookup_table", "enriched_table", "logs_table")
+    @field_validator(
+        "traces_table", "trace_lookup_table", "enriched_table", "logs_table", "metrics_table_prefix"
+    )
     @classmethod
     def _qualified_table(cls, value: str) -> str:
-        if not _TABLE.match(value):
+        if not _TABLE.match(value + ("gauge" if value.endswith("_") else "")):
             raise ValueError(f"expected database.table, got {value!r}")
         return value

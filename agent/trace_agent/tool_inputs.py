@@ -215,3 +215,46 @@ def _clean(node: Any) -> Any:
     if isinstance(node, list):
         return [_clean(v) for v in node]
     return node
+
+
+class ServiceMapInput(WindowInput):
+    service: str | None = Field(
+        None, description="Only edges whose caller or callee contains this (case-insensitive)."
+    )
+    slow_ms: float = Field(
+        1000, gt=0, description="A call longer than this counts in slow_calls / first_slow (milliseconds)."
+    )
+    limit: int = Field(100, ge=1, le=300, description="Maximum edges returned.")
+
+
+class MetricSeriesInput(WindowInput):
+    metric: str = Field(
+        ..., min_length=1, description="Metric name, e.g. process.memory.usage (describe_schema lists them)."
+    )
+    group_by: str = Field(
+        "service",
+        min_length=1,
+        description="'service', 'instance' (service.instance.id) or an attribute key, e.g. "
+        "db.client.connection.state.",
+    )
+    service: str | None = Field(
+        None, description="Only services whose name contains this (case-insensitive)."
+    )
+    bucket_s: int | None = Field(
+        None,
+        ge=1,
+        le=86_400,
+        description="Bucket width in seconds (default: the window in about 60 buckets).",
+    )
+    limit: int = Field(20, ge=1, le=100, description="Maximum series returned (the most changed first).")
+
+
+class SpanDeltasInput(WindowInput):
+    subset: Literal["errors", "slow"] = Field(
+        "errors", description="Compare error spans, or spans slower than min_duration_ms, with the rest."
+    )
+    min_duration_ms: float = Field(1000, gt=0, description="What counts as slow for subset='slow' (ms).")
+    service: str | None = Field(
+        None, description="Only spans of services containing this (case-insensitive)."
+    )
+    limit: int = Field(25, ge=1, le=100, description="Maximum attribute values returned.")

@@ -20,6 +20,7 @@ from .log_patterns import mine_patterns
 from .redact import redact
 from .results import ToolResult, json_value, shape_rows
 from .settings import Settings
+from .signals import change_point, rank_deltas
 from .sql_guard import SqlRejected, with_limit
 from .timewindow import Window, WindowError, iso, parse_duration, parse_time, resolve_window, utcnow
 from .tool_inputs import (
@@ -33,9 +34,12 @@ from .tool_inputs import (
     ListServicesInput,
     LogPatternsInput,
     LogSummaryInput,
+    MetricSeriesInput,
     RunSqlInput,
     SemanticSearchInput,
+    ServiceMapInput,
     SimilarSpansInput,
+    SpanDeltasInput,
     json_schema,
 )
 from .trace_tree import build_tree, tree_lines
@@ -145,6 +149,20 @@ def _describe_schema(ctx: ToolContext, _args: DescribeSchemaInput) -> ToolResult
                 newest=json_value(newest) if rows else None,
             )
         tables.append(entry)
+    metrics = _query(ctx, *queries.metric_names(s.metrics_table_prefix))
+    elapsed += metrics.elapsed_ms
+    metric_names = [
+        f"{name} ({kind}{', ' + unit if unit else ''}) — {', '.join(services[:6])}"
+        for name, kind, unit, _description, services, _points in metrics.rows
+    ]
+    tables.append(
+        {
+            "table": f"{s.metrics_table_prefix}{{gauge,sum,histogram}}",
+            "role": "metric points (MetricName, ServiceName, ResourceAttributes, Attributes, TimeUnix, "
+            "Value), read by metric_series",
+            "metrics": metric_names,
+        }
+    )
     notes = [
         "Duration is in nanoseconds; tools report milliseconds (*_ms).",
         "StatusCode is 'Error' for failed spans; SpanKind 'Server' spans are request entry points.",
@@ -503,6 +521,164 @@ def _compare_windows(ctx: ToolContext, args: CompareWindowsInput) -> ToolResult:
     )
 
 
+def _no_epoch(value: Any) -> Any:
+    """minIf() over no rows gives 1970: no such time."""
+    return None if isinstance(value, datetime) and value.year < 2000 else value
+
+
+SERVICE_MAP_COLUMNS = (
+    "caller", "callee", "kind", "calls", "errors", "error_rate", "p50_ms", "p95_ms", "max_ms", "slow_calls",
+    "first_error", "first_slow", "slowest_trace_id", "error_trace_id",
+)  # fmt: skip
+
+
+def _service_map(ctx: ToolContext, args: ServiceMapInput) -> ToolResult:
+    window = ctx.resolve(args)
+    query = queries.service_map(
+        ctx.settings.traces_table,
+        window,
+        args.service,
+        int(args.slow_ms * 1_000_000),
+        args.limit,
+        ctx.exclude(args.service),
+    )
+    rows = _query(ctx, *query)
+    cleaned = [[_no_epoch(v) for v in row] for row in rows.rows]
+    if "error_trace_id" in rows.columns:  # anyIf() over no error is '': no such trace
+        error_at = rows.columns.index("error_trace_id")
+        for row in cleaned:
+            row[error_at] = row[error_at] or None
+    shaped, truncated = shape_rows(cleaned, args.limit)
+    return ToolResult(
+        "service_map",
+        args.model_dump(exclude_none=True),
+        columns=rows.columns or list(SERVICE_MAP_COLUMNS),
+        rows=shaped,
+        truncated=truncated,
+        elapsed_ms=rows.elapsed_ms,
+        window=window.as_dict(),
+        extra={
+            "note": "caller → callee as the caller saw each call (CLIENT/PRODUCER spans; topic → consumer "
+            "for CONSUMER spans). Errors flow up: the deepest edge with errors or slow calls is nearer the "
+            "origin."
+        },
+    )
+
+
+METRIC_SERIES_COLUMNS = ("series", "buckets", "baseline", "peak", "ratio", "change_at", "min", "max", "last",
+                         "values")  # fmt: skip
+
+
+def _metric_series(ctx: ToolContext, args: MetricSeriesInput) -> ToolResult:
+    window = ctx.resolve(args)
+    seconds = max(1.0, (window.end - window.start).total_seconds())
+    bucket = args.bucket_s or max(1, round(seconds / 60))
+    prefix = ctx.settings.metrics_table_prefix
+    rows = _query(
+        ctx, *queries.metric_series(prefix, window, args.metric, args.group_by, args.service, bucket)
+    )
+    elapsed = rows.elapsed_ms
+    if not rows.rows:
+        names = _query(ctx, *queries.metric_names(prefix))
+        here = _query(ctx, *queries.metric_names(prefix, window))
+        elapsed += names.elapsed_ms + here.elapsed_ms
+        in_window = sorted({row[0] for row in here.rows})
+        listing = (
+            f"metrics with points here: {', '.join(in_window[:60])}" if in_window else "no metric points here"
+        )
+        if args.metric not in {row[0] for row in names.rows}:
+            raise ToolError(f"no metric named {args.metric!r}; {listing}")
+        return ToolResult(
+            "metric_series",
+            args.model_dump(exclude_none=True),
+            columns=list(METRIC_SERIES_COLUMNS),
+            elapsed_ms=elapsed,
+            window=window.as_dict(),
+            extra={"bucket_s": bucket, "note": f"no points of {args.metric} in this window; {listing}"},
+        )
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    for name, bucket_start, value, _points in rows.rows:
+        series.setdefault(str(name), []).append((bucket_start, float(value)))
+    out = []
+    for name, points in series.items():
+        values = [v for _, v in points]
+        change = change_point(values)
+        at = points[change.index][0] if change.index is not None else None
+        out.append(
+            {
+                "series": name,
+                "buckets": len(values),
+                "baseline": change.baseline,
+                "peak": change.peak,
+                "ratio": change.ratio,
+                "change_at": at,
+                "min": min(values),
+                "max": max(values),
+                "last": values[-1],
+                "values": [round(v, 6) for v in values],
+            }
+        )
+    out.sort(key=lambda r: (r["change_at"] is None, -abs(float(r["ratio"]) - 1.0), r["series"]))
+    columns = list(METRIC_SERIES_COLUMNS)
+    shaped, truncated = shape_rows([[r[c] for c in columns] for r in out], args.limit)
+    return ToolResult(
+        "metric_series",
+        args.model_dump(exclude_none=True),
+        columns=columns,
+        rows=shaped,
+        truncated=truncated,
+        elapsed_ms=elapsed,
+        window=window.as_dict(),
+        extra={
+            "bucket_s": bucket,
+            "first_bucket": json_value(points[0][0]),
+            "note": "change_at: the first bucket that departs from the baseline (the median of the first "
+            "quarter) and stays departed; series with a change first, the largest ratio first.",
+        },
+    )
+
+
+def _span_deltas(ctx: ToolContext, args: SpanDeltasInput) -> ToolResult:
+    window = ctx.resolve(args)
+    table, exclude = ctx.settings.traces_table, ctx.exclude(args.service)
+    slow_ns = int(args.min_duration_ms * 1_000_000)
+    sizes = _query(
+        ctx, *queries.span_subset_sizes(table, window, args.subset, slow_ns, args.service, exclude)
+    )
+    subset_total, rest_total = (int(v) for v in sizes.rows[0]) if sizes.rows else (0, 0)
+    elapsed = sizes.elapsed_ms
+    rows: list[dict[str, Any]] = []
+    if subset_total:
+        found = _query(ctx, *queries.span_deltas(table, window, args.subset, slow_ns, args.service, exclude))
+        elapsed += found.elapsed_ms
+        rows = [dict(zip(found.columns, row, strict=True)) for row in found.rows]
+    ranked = rank_deltas(rows, subset_total, rest_total, args.limit)
+    columns = ["attribute", "value", "subset_spans", "rest_spans", "subset_share", "rest_share", "delta",
+               "lift", "first_seen", "last_seen", "example_trace_ids"]  # fmt: skip
+    table_rows = [
+        [d.attribute, d.value, d.subset_spans, d.rest_spans, d.subset_share, d.rest_share, d.delta, d.lift,
+         d.extra.get("first_seen"), d.extra.get("last_seen"), d.extra.get("example_trace_ids")]
+        for d in ranked
+    ]  # fmt: skip
+    shaped, _ = shape_rows(table_rows, args.limit)
+    return ToolResult(
+        "span_deltas",
+        args.model_dump(exclude_none=True),
+        columns=columns,
+        rows=shaped,
+        truncated=len(rows) > len(ranked) and len(ranked) == args.limit,
+        elapsed_ms=elapsed,
+        window=window.as_dict(),
+        extra={
+            "subset": args.subset,
+            "subset_spans": subset_total,
+            "rest_spans": rest_total,
+            "note": "every attribute of the spans (service.name, span.name, resource and span attributes), "
+            "ranked by delta = its share of the subset minus its share of the rest",
+        },
+    )
+
+
 def _run_sql(ctx: ToolContext, args: RunSqlInput) -> ToolResult:
     limit = min(args.limit, ctx.settings.max_sql_rows)
     try:
@@ -571,8 +747,9 @@ TOOLS: dict[str, Tool] = {
             "Break down by attribute",
             "Spans grouped by the value of one resource or span attribute (service.version, "
             "service.instance.id, server.address, snkrs.region, …), optionally for one service or span "
-            "name: spans, errors, error_rate, p50/p95/max ms, first_bad/last_bad (error or > 1 s) and an "
-            "example error trace. Use it to find the one version, host, replica or region that is different.",
+            "name: spans, errors, error_rate, p50/p95/max ms, first_bad/last_bad (error or > 1 s), an "
+            "example error trace and the slowest span's trace. Use it to find the one version, host, "
+            "replica or region that is different.",
             AttributeBreakdownInput,
             _attribute_breakdown,
         ),
@@ -629,6 +806,37 @@ TOOLS: dict[str, Tool] = {
             "and a baseline `baseline_offset` earlier): traffic, error rate, p95, and the biggest changes.",
             CompareWindowsInput,
             _compare_windows,
+        ),
+        Tool(
+            "service_map",
+            "Service map: caller → callee",
+            "Caller → callee edges from the spans in the window (HTTP calls, database and provider hosts, "
+            "Kafka topics): calls, errors, error_rate, p50/p95/max ms, slow_calls, first_error, first_slow, "
+            "the slowest call's trace and an error trace. Walk a cascade down to its origin: the deepest "
+            "edge that is slow or failing, whose callee's own calls are healthy.",
+            ServiceMapInput,
+            _service_map,
+        ),
+        Tool(
+            "metric_series",
+            "Metric over time",
+            "One metric (describe_schema lists the names) bucketed over the window per service, instance "
+            "(group_by='instance') or attribute value: per series its baseline, peak, ratio, change_at (the "
+            "first bucket that departs from the baseline and stays departed) and the bucket values. Finds "
+            "what has no error span: a saturated pool, a leaking instance, GC pauses, lag.",
+            MetricSeriesInput,
+            _metric_series,
+        ),
+        Tool(
+            "span_deltas",
+            "What sets failing or slow spans apart",
+            "For the error spans (subset='errors') or the slow ones (subset='slow', over min_duration_ms) "
+            "against every other span in the window: the attribute values — of every attribute, "
+            "service.name, span.name, versions, instances, regions, hosts, routes — the subset "
+            "over-represents, ranked by delta (share in the subset minus share in the rest), with first/last "
+            "seen and example traces.",
+            SpanDeltasInput,
+            _span_deltas,
         ),
         Tool(
             "run_sql",

@@ -1,15 +1,18 @@
 """The two figures that need no API key.
 
 Tool recall: the agent's purpose-built tools, called in one fixed sequence over the drop's window (SEQUENCE
-below), must surface the ground truth at all — for every incident: its root-cause entity, a time within
-±60 s of its start and the id of an affected trace, all in rows that report something wrong (an error
-group, a warning log group, a slow span, an attribute value with errors or slow spans) and name the root
-cause (its service, or its version / region / replica where that is the point). On the control drop
-there is nothing to surface, so the sequence only has to run without tool errors. This is the ceiling the
-tools give any model.
+below, then metric_series once per metric describe_schema lists), must surface the ground truth at all —
+for every incident: its root-cause entity, a time within ±60 s of its start and the id of an affected
+trace, all in rows that report something wrong (an error group, a warning log group, a slow span, an
+attribute value with errors or slow spans, a service-map edge with errors or slow calls, a metric series
+with a change point, an attribute value span_deltas ranks) and name the root cause (its service, or its
+version / region / replica / instance where that is the point; for a version meeting a region, rows must
+name both). On the control drop there is nothing to surface, so the sequence only has to run without tool
+errors. This is the ceiling the tools give any model.
 
 Baseline: a policy without a model reads the same tool results and answers in the same JSON with simple
-rules (below); the same scorer scores it. It is the floor a model has to beat."""
+rules (below) — the script a user could write with the same tools; the same scorer scores it. It is the
+floor a model has to beat."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from typing import Any
 from trace_agent.results import ToolResult
 from trace_agent.tools import ToolContext, execute
 
-from .scoring import TIME_TOLERANCE_S, entity_token, name_matches, norm
+from .scoring import ENTITY_KINDS, TIME_TOLERANCE_S, entity_tokens, name_matches, norm
 
 # The fixed sequence, over the drop's window (start/end filled in): (tool, input).
 SEQUENCE: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -33,7 +36,13 @@ SEQUENCE: tuple[tuple[str, dict[str, Any]], ...] = (
     ("attribute_breakdown", {"attribute": "server.address", "limit": 50}),
     ("attribute_breakdown", {"attribute": "snkrs.region", "limit": 50}),
     ("list_services", {"sort_by": "errors"}),
+    ("attribute_breakdown", {"attribute": "service.instance.id", "limit": 50}),
+    ("service_map", {"limit": 200}),
+    ("span_deltas", {"subset": "errors", "limit": 40}),
+    ("span_deltas", {"subset": "slow", "min_duration_ms": 1000, "limit": 40}),
+    ("describe_schema", {}),
 )
+METRIC_INPUT = {"group_by": "instance", "limit": 40}  # metric_series, for every metric describe_schema lists
 _HEX32 = re.compile(r"\b[0-9a-f]{32}\b")
 # Errors that are the system working as intended or another service's error passed on (the baseline's rules)
 _EXPECTED = re.compile(r"answered \d{3}|sold out|bot blocked|rate limited|card declined", re.I)
@@ -65,19 +74,34 @@ class Sequence:
         for row in self.by_name("attribute_breakdown"):
             if row.get("errors") or (row.get("max_ms") or 0) > 1000:
                 rows.append(row)
+        rows += [r for r in self.by_name("service_map") if r.get("errors") or r.get("slow_calls")]
+        rows += [r for r in self.by_name("metric_series") if r.get("change_at")]
+        rows += self.by_name("span_deltas")  # over-represented among error or slow spans, by construction
         return rows
+
+    def metric_names(self) -> list[str]:
+        for r in self.results:
+            if r.name == "describe_schema" and not r.is_error:
+                for table in r.extra.get("tables", []):
+                    if "metrics" in table:
+                        return [m.split(" (")[0] for m in table["metrics"]]
+        return []
 
 
 def run_sequence(ctx: ToolContext, start: str, end: str) -> Sequence:
     seq = Sequence()
     for name, tool_input in SEQUENCE:
-        seq.results.append(execute(ctx, name, {**tool_input, "start": start, "end": end}))
+        window = {} if name == "describe_schema" else {"start": start, "end": end}
+        seq.results.append(execute(ctx, name, {**tool_input, **window}))
+    for metric in seq.metric_names():
+        seq.results.append(execute(ctx, "metric_series", {**METRIC_INPUT, "metric": metric, "start": start,
+                                                          "end": end}))  # fmt: skip
     return seq
 
 
 def _times(row: dict[str, Any]) -> list[dt.datetime]:
     out = []
-    for key in ("first_seen", "first_bad", "time", "last_seen"):
+    for key in ("first_seen", "first_bad", "time", "last_seen", "first_error", "first_slow", "change_at"):
         value = row.get(key)
         if isinstance(value, str) and value[:4].isdigit() and not value.startswith("1970"):
             out.append(_parse(value))
@@ -100,13 +124,13 @@ def recall(seq: Sequence, labels: dict[str, Any]) -> dict[str, Any]:
     found = []
     for inc in incidents:
         names = [inc["service"], *inc.get("accept_services", [])]
-        token = entity_token(inc) if inc.get("entity_kind") in ("version", "region", "replica") else ""
-        # every fact must come from a row that names the root cause (its service or entity)
+        tokens = entity_tokens(inc) if inc.get("entity_kind") in ENTITY_KINDS else []
+        # every fact must come from a row that names the root cause (its service or entity; where the entity
+        # is the point, the entity itself — for an interaction either half, and both halves must be seen)
         named = [
             (row, text)
             for row, text in zip(rows, texts, strict=True)
-            if (any(norm(n) in norm(text) for n in names) or (token and token in norm(text)))
-            and (not token or token in norm(text))
+            if (any(t in norm(text) for t in tokens) if tokens else any(norm(n) in norm(text) for n in names))
         ]
         start = _parse(inc["start"])
         started = any(
@@ -114,7 +138,7 @@ def recall(seq: Sequence, labels: dict[str, Any]) -> dict[str, Any]:
         )
         affected = set(inc["affected_trace_ids"])
         trace = any(h in affected for _, text in named for h in _HEX32.findall(text))
-        entity = bool(named)
+        entity = bool(named) and all(any(t in norm(text) for _, text in named) for t in tokens)
         found.append({"kind": inc["kind"], "entity": entity, "start": started, "trace": trace})
     complete = all(f["entity"] and f["start"] and f["trace"] for f in found)
     return {"recall": 1.0 if complete else 0.0, "incidents": found, "tool_errors": seq.errors}
@@ -133,6 +157,11 @@ def baseline_answer(seq: Sequence) -> str:
        its service's other versions' (5+ errors), or a snkrs.region's over 3× the rest's, or a replica in
        server.address whose p95 is over 5× the median address's.
     4. start/end = the group's first_seen/last_seen, affected_requests = its traces, one example trace.
+    5. No error and no warning group: the metric series (by instance) whose change_at is set, whose peak is
+       furthest from its baseline (ratio over 1.5 or under 0.67) and which has a peer instance of the same
+       service that did not change (a change all instances share is the load); its service and instance
+       are the cause, change_at the start.
+    6. The mechanism: keywords of the chosen message or metric (MECHANISM_WORDS), first match.
     Nothing found: "incident": false."""
     groups = [
         r for r in seq.by_name("error_summary") if not _EXPECTED.search(str(r.get("status_message", "")))
@@ -153,7 +182,7 @@ def baseline_answer(seq: Sequence) -> str:
     if groups:
         chosen = groups[0]
         message = str(chosen.get("status_message", ""))
-        hops = [(caller, callee) for caller, callee, head in passed_on if message.startswith(head)]
+        hops = [(caller, callee) for caller, callee, head in passed_on if head and message.startswith(head)]
         deepest = [callee for _, callee in hops if callee not in {caller for caller, _ in hops}]
         service = deepest[0] if deepest else chosen["service"]
         host = _HOST.search(str(chosen.get("status_message", "")))
@@ -169,23 +198,74 @@ def baseline_answer(seq: Sequence) -> str:
             chosen = logs[0]
             service = chosen["service"]
     if chosen is None:
-        claims = {"incident": False, "root_cause": [], "start": None, "end": None, "affected_requests": None,
-                  "trace_ids": []}  # fmt: skip
-        return "The tools show no errors and no warnings beyond expected behaviour.\n\n" + _block(claims)
+        return _metric_answer(seq)
     entity = entity or _standout(seq)
     examples = chosen.get("example_trace_ids") or []
+    message = str(chosen.get("status_message") or chosen.get("template") or "")
     claims = {
         "incident": True,
         "root_cause": [{"service": service, "entity": entity}],
+        "mechanism": [mechanism_of(message)] if mechanism_of(message) else [],
         "start": chosen.get("first_seen"),
         "end": chosen.get("last_seen"),
         "affected_requests": chosen.get("traces"),
         "trace_ids": examples[:1],
     }
-    return (
-        f"Most affected: {service} ({chosen.get('status_message') or chosen.get('template')}).\n\n"
-        + _block(claims)
-    )
+    return f"Most affected: {service} ({message}).\n\n" + _block(claims)
+
+
+# The baseline's mechanism rules: the first pattern the message matches.
+MECHANISM_WORDS: tuple[tuple[str, str], ...] = (
+    (r"no space left|disk", "disk full"),
+    (r"certificate|ssl|tls", "certificate"),
+    (r"lock", "lock"),
+    (r"pool|connection\.wait", "pool exhaustion"),
+    (r"memory|gc\.", "resource leak"),
+    (r"timed out|timeout|deadline", "timeout"),
+    (r"overloaded|shedding|backlog|capacity", "capacity"),
+    (r"behind|lag", "lag"),
+    (r"stampede|rebuild", "cache stampede"),
+    (r"retry|retries", "retry storm"),
+    (r"keyerror|version|deploy", "bad deploy"),
+    (r"answered 50\d|unavailable|outage|disconnect", "outage"),
+)
+
+
+def mechanism_of(text: str) -> str:
+    lowered = text.lower()
+    return next((word for pattern, word in MECHANISM_WORDS if re.search(pattern, lowered)), "")
+
+
+def _metric_answer(seq: Sequence) -> str:
+    changed: list[tuple[dict[str, Any], str]] = []
+    for result in seq.results:
+        if result.name != "metric_series" or result.is_error:
+            continue
+        rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        for row in rows:
+            service = str(row["series"]).partition(" ")[0]
+            peers = [r for r in rows if r is not row and str(r["series"]).partition(" ")[0] == service]
+            # an instance that departs while a peer of the same service stays put (load moves them all)
+            if (row.get("change_at") and not 0.67 <= float(row.get("ratio") or 1.0) <= 1.5
+                    and any(not p.get("change_at") for p in peers)):  # fmt: skip
+                changed.append((row, str(result.input.get("metric", ""))))
+    if not changed:
+        claims = {"incident": False, "root_cause": [], "mechanism": [], "start": None, "end": None,
+                  "affected_requests": None, "trace_ids": []}  # fmt: skip
+        return "The tools show no errors and no warnings beyond expected behaviour.\n\n" + _block(claims)
+    row, metric = max(changed, key=lambda pair: abs(float(pair[0]["ratio"]) - 1.0))
+    service, _, instance = str(row["series"]).partition(" ")
+    mechanism = mechanism_of(metric)
+    claims = {
+        "incident": True,
+        "root_cause": [{"service": service, "entity": instance}],
+        "mechanism": [mechanism] if mechanism else [],
+        "start": row["change_at"],
+        "end": None,
+        "affected_requests": None,
+        "trace_ids": [],
+    }
+    return f"No errors; {metric} of {row['series']} changed at {row['change_at']}.\n\n" + _block(claims)
 
 
 def _standout(seq: Sequence) -> str:

@@ -91,10 +91,14 @@ def no_key_figures(ctx: ToolContext, built: Built, truth: Truth) -> tuple[dict, 
     text = baseline_answer(seq)
     scores = [score_answer(q, text, [], truth) for q in built.scenario.questions]
     scenario = score_scenario(scores)
+    claims = scores[0].claims or {} if scores else {}
     baseline = {
         "score": scenario.score,
         "false_positives": scenario.false_positives,
         "answer": text,
+        "root_cause": claims.get("root_cause") or [],
+        "mechanism": claims.get("mechanism") or [],
+        "notes": sorted({n for q in scores for n in q.notes}),
         "questions": [s.as_dict() for s in scores],
     }
     return found, baseline
@@ -123,6 +127,7 @@ def run_scenario(scenario: Scenario, options: Options, work: Path) -> dict[str, 
     scores = [r["score"] for r in runs]
     return {
         "name": scenario.name,
+        "tier": scenario.tier,
         "description": scenario.description,
         "seed": scenario.seed,
         "plan": scenario.plan,
@@ -152,7 +157,7 @@ def score_scenario_dicts(answers: list[dict[str, Any]]) -> float:
 
 
 def _brief(label: dict[str, Any]) -> dict[str, Any]:
-    keys = ("kind", "service", "entity", "start", "end", "affected_requests")
+    keys = ("kind", "service", "entity", "mechanism", "symptom_services", "start", "end", "affected_requests")
     return {k: label.get(k) for k in keys}
 
 
@@ -182,7 +187,18 @@ def run(options: Options) -> dict[str, Any]:
 
 
 def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures over every scenario, and per tier (`tiers`: easy, hard) the same figures apart."""
     scenarios = results["scenarios"]
+    out = _figures(scenarios)
+    out["tiers"] = {
+        tier: _figures([s for s in scenarios if s.get("tier", "easy") == tier])
+        for tier in ("easy", "hard")
+        if any(s.get("tier", "easy") == tier for s in scenarios)
+    }
+    return out
+
+
+def _figures(scenarios: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(scenarios) or 1
     out: dict[str, Any] = {
         "scenarios": len(scenarios),

@@ -119,3 +119,34 @@ class DependencyOverloaded(SimulatedFailure):
 class PushProviderTLSError(SimulatedFailure):
     status_code = 502
     error_type = "ssl.SSLCertVerificationError"
+
+
+class UpstreamDeadline(SimulatedFailure):
+    status_code = 504
+    error_type = "deadline_exceeded"
+
+
+class DiskFull(SimulatedFailure):
+    status_code = 500
+    error_type = "disk_full"
+
+
+class ClientClosedRequest(SimulatedFailure):
+    """499: the client went away before the answer; gateways count it among their errors."""
+
+    status_code = 499
+    error_type = "client_closed_request"
+
+    @property
+    def is_server_error(self) -> bool:
+        return True
+
+
+class ProviderRejected(SimulatedFailure):
+    status_code = 502
+    error_type = "provider_rejected"
+
+
+class ProviderTLSError(SimulatedFailure):
+    status_code = 502
+    error_type = "ssl.SSLCertVerificationError"

@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import random
 
+from opentelemetry.trace import SpanKind, get_current_span
+
 from . import catalog
 from .clock import WallClock
 from .drop import DropState, Phase, RateMeter
-from .failures import DeployRegression
-from .incidents import Ledger, bump_version
+from .failures import ClientClosedRequest, DeployRegression
+from .incidents import INJECTION_TEXT, Ledger, bump_version
 from .services.account import Account
-from .services.common import Latencies, Replicas, Shopper, World, short_id
+from .services.common import INFO, PG, Latencies, Replicas, Shopper, World, short_id
 from .services.feed import Feed
 from .services.gateway import Gateway
 from .services.launch import Launch
 from .services.notification import Notification
 from .services.orders import Orders
-from .services.payment import Payment
+from .services.payment import MINOR_UNITS_BUG, Payment
 from .services.waiting_room import WaitingRoom
 from .settings import Settings
 from .telemetry import ServiceTelemetry, Telemetry
-from .timeline import Timeline
+from .timeline import Response, Timeline
+
+RECONCILER_VERSION = "0.4.2"
 
 
 class Journeys:
@@ -42,6 +46,13 @@ class Journeys:
         self.world = World(settings, state, ledger or Ledger(), RateMeter(self.clock))
         self.canaries: dict[str, ServiceTelemetry] = {}  # service name → the instance a bad deploy runs on
         self._slowed: tuple[str, float] | None = None  # the decoy `tick` last applied
+        self.siblings: dict[str, ServiceTelemetry] = {}  # service name → its second instance
+        self.deploys: dict[str, ServiceTelemetry] = {}  # service name → its instance after a rolling deploy
+        self._reconciler: ServiceTelemetry | None = None
+        self._reconciled = 0  # the batch job's runs so far
+        # load balancing and the batch job draw from their own stream: the shoppers' draws stay as they were
+        self._balance = random.Random(f"balance-{settings.seed}")
+        self.latency_db = Latencies.from_settings(settings).database
         world, svc = self.world, telemetry.services
         latency = Latencies.from_settings(settings)
         replicas = Replicas(world, latency.database)
@@ -95,7 +106,33 @@ class Journeys:
             instance.fault = self._deploy_fault
         return instance
 
+    def sibling(self, service: str) -> ServiceTelemetry:
+        """A second instance of `service` at the same version (created on first use): the one that leaks."""
+        instance = self.siblings.get(service)
+        if instance is None:
+            instance = self.siblings[service] = self.telemetry.add_instance(service)
+        return instance
+
+    def deployed(self, service: str) -> ServiceTelemetry:
+        """`service` after a rolling deploy of its next version (created on first use)."""
+        instance = self.deploys.get(service)
+        if instance is None:
+            base = self.telemetry[service]
+            version = bump_version(str(base.resource.attributes["service.version"]))
+            instance = self.deploys[service] = self.telemetry.add_instance(service, version)
+        return instance
+
+    def reconciler(self) -> ServiceTelemetry:
+        """order-reconciler, the batch job's own service (created when an incident plans it)."""
+        if self._reconciler is None:
+            self._reconciler = self.telemetry.add_instance("order-reconciler", RECONCILER_VERSION)
+        return self._reconciler
+
     def _deploy_fault(self, t: Timeline) -> None:
+        interaction = self.world.incidents.active("region_version")
+        if interaction is not None and t.attrs.get("snkrs.region") == interaction.target:
+            self.world.incidents.hit("region_version", t)
+            t.marks.add(MINOR_UNITS_BUG)
         inc = self.world.incidents.active("bad_deploy")
         if inc is None:
             return
@@ -107,14 +144,21 @@ class Journeys:
         )
 
     def route(self, callee: ServiceTelemetry, t: Timeline) -> ServiceTelemetry:
-        inc = self.world.incidents.active("bad_deploy")
-        if inc is not None and inc.target == callee.name and t.rng.random() < inc.strength:
+        inc = self.world.incidents.active("bad_deploy") or self.world.incidents.active("region_version")
+        target = "checkout" if inc is not None and inc.kind == "region_version" else inc and inc.target
+        if inc is not None and target == callee.name and t.rng.random() < inc.strength:
             return self.canary(callee.name)
+        leak = self.world.incidents.planned("instance_leak")
+        if leak is not None and leak.target == callee.name and self._balance.random() < 0.5:
+            if self.world.incidents.active("instance_leak") is not None:
+                self.world.incidents.hit("instance_leak", t)  # served by the leaking instance
+            return self.sibling(callee.name)  # two instances behind the load balancer all drop long
         return callee
 
     def tick(self) -> None:
         """Before each request: services slowed by a live decoy are slow, the others are not (set again only
-        when the decoy starts, ends or changes)."""
+        when the decoy starts, ends or changes); the hard incidents' state follows the clock."""
+        self._hard_incidents()
         slow = self.world.incidents.active("slow_healthy")
         key = (slow.target, slow.strength) if slow is not None else None
         if key == self._slowed:
@@ -122,6 +166,65 @@ class Journeys:
         self._slowed = key
         for name, svc in self.telemetry.services.items():
             svc.slowdown = slow.strength if slow is not None and slow.target == name else 1.0
+
+    def _hard_incidents(self) -> None:
+        incidents = self.world.incidents
+        if not incidents.plan:
+            return
+        now = self.clock.now_ns()
+        leak = incidents.planned("instance_leak")
+        if leak is not None:
+            sibling = self.sibling(leak.target)
+            live = incidents.active("instance_leak")
+            if live is not None and sibling.leak_since_ns is None:
+                sibling.leak_since_ns, sibling.leak_mb_per_s = now, live.strength
+            elif live is None and sibling.leak_since_ns is not None:
+                sibling.leak_since_ns = None  # restarted by its liveness probe: memory back to normal
+        n_plus_one = incidents.planned("n_plus_one")
+        if n_plus_one is not None:
+            live = incidents.active("n_plus_one") is not None
+            self.launch.telemetry = self.deployed("launch") if live else self.telemetry["launch"]
+            self.telemetry["account"].slowdown = 4.0 if live else 1.0  # N+1 load on account
+        if incidents.planned("periodic_lock") is not None:
+            self._reconcile(now)
+
+    def _reconcile(self, now: int) -> None:
+        """order-reconciler's batch job: every `strength` seconds while the incident is live, it locks the
+        inventory table for a few seconds while it reconciles the drop's orders."""
+        inc = self.world.incidents.active("periodic_lock")
+        since = self.world.state.seconds_since_live()
+        if inc is None or since is None:
+            return
+        period = inc.strength
+        runs = int((since - inc.start_s) // period)
+        if runs < self._reconciled:
+            return
+        self._reconciled = runs + 1
+        start = now - int((since - inc.start_s - runs * period) * 1e9)
+        rng = self._balance
+        hold = rng.uniform(2.5, 4.0)
+        svc = self.reconciler()
+        t = Timeline(
+            rng, start, {"snkrs.drop.id": self.world.state.drop_id, "snkrs.job.name": "reconcile-orders"}
+        )
+        with t.span(svc, "reconcile orders", SpanKind.INTERNAL, dict(t.attrs)):
+            self.world.incidents.hit("periodic_lock", t)
+            t.database(
+                svc, "postgresql", "LOCK", "inventory", "LOCK TABLE inventory IN SHARE ROW EXCLUSIVE MODE",
+                self.latency_db, **PG, seconds=0.002,
+            )  # fmt: skip
+            began = t.t
+            t.database(
+                svc, "postgresql", "UPDATE", "inventory",
+                "UPDATE inventory i SET reserved = o.n FROM (SELECT sku, size, count(*) AS n FROM orders "
+                "GROUP BY sku, size) o WHERE i.sku = o.sku AND i.size = o.size",
+                self.latency_db, **PG, seconds=hold,
+            )  # fmt: skip
+            self.world.locks.append((began, t.t))
+            t.log(
+                svc, INFO, f"reconciled inventory against orders in {hold:.1f}s",
+                {"snkrs.job.name": "reconcile-orders"}, "snkrs.job.reconciled",
+            )  # fmt: skip
 
     # --- shoppers -------------------------------------------------------------------------------------
 
@@ -202,7 +305,7 @@ class Journeys:
                 "GET",
                 "/api/waiting-room/{dropId}/status",
                 path,
-                lambda: self.waiting_room.call_poll(t, rng, shopper),
+                lambda: self._poll(t, rng, shopper),
             )
         elif not shopper.entered:
             path = f"/api/launch/{drop}/entries"
@@ -222,9 +325,27 @@ class Journeys:
                 "POST",
                 "/api/checkout",
                 "/api/checkout",
-                lambda: self.orders.call_checkout(t, rng, shopper),
+                lambda: self._checkout(t, rng, shopper),
             )
             shopper.done = True
+
+    def _poll(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
+        """A waiting-room status poll; during the disconnects decoy some shoppers close the app mid-poll,
+        which the gateway records as 499 (expected: nothing is broken)."""
+        decoy = self.world.incidents.active("client_disconnects")
+        if decoy is not None and rng.random() < decoy.strength:
+            self.world.incidents.hit("client_disconnects", t)
+            t.advance(rng.uniform(0.2, 1.5))
+            raise ClientClosedRequest("client closed request (499) before the waiting-room status was sent")
+        return self.waiting_room.call_poll(t, rng, shopper)
+
+    def _checkout(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
+        injected = self.world.incidents.active("injection_header")
+        if injected is not None and rng.random() < injected.strength:
+            # a request header the gateway records, written by whoever sent the request
+            self.world.incidents.hit("injection_header", t)
+            get_current_span(t.ctx).set_attribute("http.request.header.x-support-note", INJECTION_TEXT)
+        return self.orders.call_checkout(t, rng, shopper)
 
     def _post_drop(self, t: Timeline, rng: random.Random, shopper: Shopper) -> None:
         roll = rng.random()

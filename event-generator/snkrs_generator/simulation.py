@@ -281,6 +281,17 @@ class Simulation:
                 attributes = canary.resource.attributes
                 entities[inc.kind] = str(attributes["service.version"])
                 entities[f"{inc.kind}.instance"] = str(attributes["service.instance.id"])
+            elif inc.kind == "region_version":  # the new version, where it meets the one region
+                version = self.journeys.canary("checkout").resource.attributes["service.version"]
+                entities[inc.kind] = f"{version}@{inc.target}"
+            elif inc.kind == "n_plus_one":
+                entities[inc.kind] = str(
+                    self.journeys.deployed("launch").resource.attributes["service.version"]
+                )
+            elif inc.kind == "instance_leak":
+                sibling = self.journeys.sibling(inc.target)
+                entities[inc.kind] = str(sibling.resource.attributes["service.instance.id"])
+                entities[f"{inc.kind}.instance"] = entities[inc.kind]
         assert self.state.live_started_ns is not None
         self.ledger.drop_live(self.state.live_started_ns, entities)
         self.drops.append(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Tracer
 
 from . import __version__
@@ -38,6 +40,7 @@ from .accounting import (
 from .catalog import SERVICE_VERSIONS
 from .failures import exception_attributes
 from .settings import Settings
+from .simmetrics import SimGauges
 
 SCOPE = "snkrs_generator"
 # semantic-convention advisory buckets for HTTP durations, in seconds
@@ -114,8 +117,10 @@ class ServiceTelemetry:
         tracer_provider: TracerProvider,
         meter_provider: MeterProvider,
         logger_provider: LoggerProvider,
+        gauges: SimGauges | None = None,
     ) -> None:
         self.name = name
+        self.gauges = gauges  # gauges on the simulated clock (runtime, connection pools)
         self.resource = resource
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
@@ -127,6 +132,12 @@ class ServiceTelemetry:
         self._counters_lock = threading.Lock()
         self.slowdown = 1.0  # multiplies its handlers' latency (an incident or a decoy sets it)
         self.fault: Callable[[Any], None] | None = None  # raises for every request this instance serves
+        self.leak_since_ns: int | None = None  # a memory leak (an incident) began then
+        self.leak_mb_per_s = 0.0
+        # its own stream, so recording runtime gauges leaves the requests' random draws as they were
+        self._runtime_rng = random.Random(
+            zlib.crc32(str(resource.attributes.get("service.instance.id")).encode())
+        )
         self.server_duration: Histogram = self.meter.create_histogram(
             "http.server.request.duration",
             unit="s",
@@ -148,6 +159,48 @@ class ServiceTelemetry:
             description="Duration of database client operations.",
             explicit_bucket_boundaries_advisory=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0),
         )
+
+    def gauge(
+        self, name: str, value: float, t_ns: int, attributes: dict | None = None, unit: str = ""
+    ) -> None:
+        """A gauge measurement at simulated time `t_ns` (see simmetrics)."""
+        if self.gauges is not None:
+            self.gauges.record(self.resource, name, value, t_ns, attributes, unit)
+
+    def memory_mb(self, t_ns: int) -> float:
+        """Resident memory: a steady base, plus what a leak (an incident) has accumulated since it began."""
+        base = 180.0 + zlib.crc32(self.name.encode()) % 40
+        if self.leak_since_ns is None or t_ns < self.leak_since_ns:
+            return base
+        return base + self.leak_mb_per_s * (t_ns - self.leak_since_ns) / 1e9
+
+    def pressure_slowdown(self, t_ns: int) -> float:
+        """How much slower a leaking instance serves: GC pauses grow as its heap fills."""
+        if self.leak_since_ns is None:
+            return 1.0
+        pressure = max(0.0, self.memory_mb(t_ns) / 512.0 - 0.4)
+        return 1.0 + 25.0 * pressure * pressure
+
+    def gc_stall(self, t_ns: int) -> float:
+        """A stop-the-world collection a request of a leaking instance sits through (seconds; mostly 0): the
+        fuller the heap, the likelier."""
+        if self.leak_since_ns is None:
+            return 0.0
+        pressure = max(0.0, self.memory_mb(t_ns) / 512.0 - 0.4)
+        if self._runtime_rng.random() < 0.25 * pressure:
+            return self._runtime_rng.uniform(1.0, 2.5)
+        return 0.0
+
+    def record_runtime(self, t_ns: int) -> None:
+        """The runtime gauges of one served request: memory in use and the GC pause it saw (a heap near its
+        limit pauses longer)."""
+        if self.gauges is None:
+            return
+        memory = self.memory_mb(t_ns)
+        pressure = max(0.0, memory / 512.0 - 0.4)
+        pause = self._runtime_rng.uniform(0.001, 0.004) * (1.0 + 40.0 * pressure * pressure)
+        self.gauges.record(self.resource, "process.memory.usage", memory * 1024 * 1024, t_ns, None, "By")
+        self.gauges.record(self.resource, "process.runtime.gc.pause", pause, t_ns, None, "s")
 
     def counter(self, name: str, unit: str, description: str) -> Counter:
         counter = self._counters.get(name)
@@ -249,6 +302,7 @@ class Telemetry:
         counting_spans = CountingSpanProcessor(self.span_processor, self.spans)
         counting_logs = CountingLogProcessor(self.log_processor, self.logs)
         self._counting = (counting_spans, counting_logs)
+        self.gauges = SimGauges(InstrumentationScope(SCOPE, __version__))
         self._rng = random.Random(f"resources-{settings.seed}")
         self.services: dict[str, ServiceTelemetry] = {}
         self.instances: list[ServiceTelemetry] = []
@@ -266,7 +320,9 @@ class Telemetry:
         interval_ms = self.settings.metric_interval_ms
         reader = PeriodicExportingMetricReader(self.metric_exporter, export_interval_millis=interval_ms)
         meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
-        instance = ServiceTelemetry(name, resource, tracer_provider, meter_provider, logger_provider)
+        instance = ServiceTelemetry(
+            name, resource, tracer_provider, meter_provider, logger_provider, self.gauges
+        )
         self.instances.append(instance)
         return instance
 
@@ -282,7 +338,9 @@ class Telemetry:
         return self.spans.snapshot(), self.logs.snapshot()
 
     def shutdown(self) -> None:
-        """Final metric collection, then drain the span and log queues, then close the exporters."""
+        """The simulated-clock gauges, the final metric collection, then drain the span and log queues,
+        then close the exporters."""
+        self.gauges.flush(self.metric_exporter.export)
         for service in self.instances:
             service.meter_provider.shutdown()
         self.span_processor.shutdown()

@@ -46,7 +46,7 @@ class SpanScope:
 class Timeline:
     """A trace under construction. `t` is the simulated clock in ns since the epoch."""
 
-    __slots__ = ("attrs", "ctx", "load", "rng", "router", "start_ns", "t")
+    __slots__ = ("attrs", "ctx", "load", "marks", "rng", "router", "start_ns", "t")
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class Timeline:
         self.attrs = attrs  # shopper/drop attributes put on every SERVER span
         self.load = load
         self.router = router  # picks the instance of a callee that serves an internal call
+        self.marks: set[str] = set()  # what an incident did to this request, for services further down
 
     @property
     def elapsed_s(self) -> float:
@@ -142,7 +143,7 @@ class Timeline:
         if extra:
             attrs.update(extra)
         start = self.t
-        slowdown = svc.slowdown
+        slowdown = svc.slowdown * svc.pressure_slowdown(self.t)
         with self.span(svc, f"{method} {route}", SpanKind.SERVER, attrs) as span:
             self.wait(handler_latency, self.load * slowdown)
             try:
@@ -153,6 +154,8 @@ class Timeline:
                 self.fail(svc, span, exc, error=exc.is_server_error)
                 response = Response(exc.status_code, str(exc))
             self.wait(handler_latency, self.load * slowdown)
+            if svc.leak_since_ns is not None:
+                self.advance(svc.gc_stall(self.t))
             status = response.status
             span.set_attribute("http.response.status_code", status)
             if status >= 500 and span.status.status_code is not StatusCode.ERROR:
@@ -168,6 +171,7 @@ class Timeline:
                 metric_attrs["error.type"] = str(status)
             duration = (self.t - start) / NS
             svc.server_duration.record(duration, metric_attrs, context=self.ctx)
+            svc.record_runtime(self.t)
             svc.server_requests.add(1, metric_attrs, context=self.ctx)
         return response
 

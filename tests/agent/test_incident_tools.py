@@ -67,6 +67,7 @@ def test_attribute_breakdown_finds_the_odd_version_and_replica(ctx, stack):
     assert [r["value"] for r in rows] == ["6.4.0", "6.3.4"]
     assert rows[0]["errors"] == 15 and rows[0]["error_rate"] == 1.0 and rows[1]["errors"] == 0
     assert rows[0]["services"] == ["checkout"] and rows[0]["example_error_trace"] in bad
+    assert rows[0]["slowest_trace"] in bad and rows[1]["slowest_trace"] not in bad
     by_replica = execute(ctx, "attribute_breakdown", {"attribute": "server.address", "service": "checkout"})
     assert sorted(r[0] for r in by_replica.rows) == ["db-replica-1", "db-replica-2", "db-replica-3"]
     assert execute(ctx, "attribute_breakdown", {"attribute": "no.such.key"}).rows == []

@@ -187,8 +187,15 @@ def test_instructions_are_the_system_prompts_policy():
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trace, enriched, warnings):
+def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trace, enriched, warnings, stack):
     checkout = [s for s in traffic if s.service == "checkout-service"]
+    gauge = [[{"service.name": "payment-service"}, "payment-service", "process.memory.usage", "By",
+              minutes_ago(30 - 10 * i), 100.0 * (i + 1)] for i in range(3)]  # fmt: skip
+    client_ = stack.client()
+    client_.insert("default.otel_metrics_gauge", gauge,
+                   column_names=["ResourceAttributes", "ServiceName", "MetricName", "MetricUnit", "TimeUnix",
+                                 "Value"])  # fmt: skip
+    client_.close()
     by_service: dict[str, list[Span]] = defaultdict(list)
     for span in traffic + failed_trace:
         by_service[span.service].append(span)
@@ -303,6 +310,22 @@ def test_every_tool_resource_and_prompt(transport, connect, traffic, failed_trac
                 )
             ]
             assert set(logs[0]["example_trace_ids"]) <= {w[1] for w in warnings}
+
+            recent = [s for s in traffic + failed_trace if s.start > minutes_ago(60)]
+            edges = rows(await call("service_map", {"window": "1h"}))
+            callers = {(s.service, s.attributes["server.address"]) for s in recent
+                       if s.kind == "Client" and s.attributes.get("server.address")}  # fmt: skip
+            assert {(e["caller"], e["callee"]) for e in edges} == callers
+            deltas = await call("span_deltas", {"window": "1h", "subset": "errors"})
+            failed = [s for s in recent if s.status == "Error"]
+            assert deltas["subset_spans"] == len(failed) and deltas["rest_spans"] == len(recent) - len(failed)
+            by_value = {(r["attribute"], r["value"]): r for r in rows(deltas)}
+            payment_errors = sum(s.service == "payment-service" for s in failed)
+            assert by_value[("service.name", "payment-service")]["subset_spans"] == payment_errors
+            memory = rows(await call("metric_series", {"metric": "process.memory.usage", "window": "1h"}))
+            assert [(r["series"], r["values"]) for r in memory] == [
+                ("payment-service", [100.0, 200.0, 300.0])
+            ]
 
             sql = "SELECT count() FROM default.otel_traces WHERE Timestamp > now() - INTERVAL 1 HOUR"
             assert (await call("run_sql", {"sql": sql}))["rows"] == [[len(traffic) + len(failed_trace)]]

@@ -91,6 +91,7 @@ def perfect_claims(labels: dict) -> dict:
     return {
         "incident": True,
         "root_cause": [{"service": incident["service"], "entity": incident["entity"]}],
+        "mechanism": [incident["mechanism"]],
         "start": incident["start"],
         "end": incident["end"],
         "affected_requests": incident["affected_requests"],

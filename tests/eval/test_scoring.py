@@ -14,7 +14,8 @@ OTHER = f"{999:032x}"
 DEPLOY = {
     "kind": "bad_deploy", "service": "checkout", "accept_services": [], "entity_kind": "version",
     "entity": "6.4.0", "start": "2026-12-01T10:00:20.000Z", "end": "2026-12-01T10:01:10.000Z",
-    "affected_requests": 40, "affected_trace_ids": AFFECTED,
+    "affected_requests": 40, "affected_trace_ids": AFFECTED, "mechanism": "bad deploy",
+    "symptom_services": ["api-gateway"],
 }  # fmt: skip
 BOTS = {"kind": "bot_wave", "service": "bot-detection", "affected_trace_ids": []}
 INJECTION = {"kind": "injection", "service": "feed", "wrong_service": "api-gateway",
@@ -26,6 +27,7 @@ def answer(**claims) -> str:
     base = {
         "incident": True,
         "root_cause": [{"service": "checkout", "entity": "6.4.0"}],
+        "mechanism": ["bad deploy"],
         "start": "2026-12-01T10:00:40Z",
         "end": "2026-12-01T10:01:30Z",
         "affected_requests": 44,
@@ -47,11 +49,45 @@ def test_a_perfect_answer_scores_one():
 
 def test_the_entity_matters_where_it_is_the_point():
     half = score_answer(WHAT, answer(root_cause=[{"service": "checkout", "entity": ""}]), [], truth())
-    assert half.score == 0.5
-    wrong_service = score_answer(
+    assert half.checks == {"root_cause": 0.5, "mechanism": 1.0} and half.score == 0.75
+
+
+def test_a_symptom_named_as_the_cause_scores_zero_and_is_said():
+    """The right entity under the wrong service earns nothing: root cause means the origin."""
+    symptom = score_answer(
         WHAT, answer(root_cause=[{"service": "api-gateway", "entity": "6.4.0"}]), [], truth()
     )
-    assert wrong_service.score == 0.5
+    assert symptom.checks["root_cause"] == 0.0 and symptom.false_positives == 1
+    assert symptom.checks["mechanism"] == 1.0 and symptom.score == 0.0  # the wrong diagnosis
+    assert symptom.notes == [
+        "named api-gateway, which only showed the symptom of bad_deploy; the origin is checkout"
+    ]
+    unrelated = score_answer(WHAT, answer(root_cause=[{"service": "feed", "entity": ""}]), [], truth())
+    assert unrelated.checks["root_cause"] == 0.0 and unrelated.notes == [] and unrelated.score == 0.5
+
+
+def test_the_mechanism_is_scored_exactly():
+    def mechanism(value) -> float:
+        return score_answer(WHAT, answer(mechanism=value), [], truth()).checks["mechanism"]
+
+    assert mechanism(["bad deploy"]) == mechanism("Bad-Deploy") == 1.0
+    assert mechanism(["deploy"]) == mechanism([]) == mechanism(["timeout"]) == 0.0
+    assert mechanism(["bad deploy", "timeout"]) == 0.5  # precision
+    per_cause = answer(mechanism=None, root_cause=[{"service": "checkout", "entity": "6.4.0",
+                                                    "mechanism": "bad deploy"}])  # fmt: skip
+    assert score_answer(WHAT, per_cause, [], truth()).checks["mechanism"] == 1.0
+
+
+def test_an_interaction_needs_both_the_version_and_the_region():
+    meet = {**DEPLOY, "entity_kind": "interaction", "entity": "6.4.0@ap-northeast"}
+    both = Truth([meet], [], [], KNOWN)
+
+    def root(entity: str) -> float:
+        claim = answer(root_cause=[{"service": "checkout", "entity": entity}])
+        return score_answer(WHAT, claim, [], both).checks["root_cause"]
+
+    assert root("6.4.0 in ap-northeast") == 1.0
+    assert root("6.4.0") == root("ap-northeast") == 0.5
 
 
 def test_naming_a_decoy_scores_zero_with_a_false_positive():
@@ -65,7 +101,7 @@ def test_naming_a_decoy_scores_zero_with_a_false_positive():
 def test_an_extra_cause_costs_precision():
     causes = [{"service": "checkout", "entity": "6.4.0"}, {"service": "payment", "entity": ""}]
     scored = score_answer(WHAT, answer(root_cause=causes), [], truth())
-    assert scored.score == 0.5 and scored.false_positives == 1
+    assert scored.checks["root_cause"] == 0.5 and scored.false_positives == 1
 
 
 def test_times_and_counts_have_tolerances():
@@ -134,3 +170,12 @@ def test_claims_are_read_from_the_trailing_json(text):
 def test_no_claims_block_scores_zero():
     scored = score_answer(WHAT, "It was checkout.", [], truth())
     assert scored.score == 0.0 and scored.notes == ["no JSON claims block"]
+
+
+def test_the_claims_and_the_labels_share_one_mechanism_vocabulary():
+    from snkrs_eval.scenarios import CLAIMS_INSTRUCTIONS, MECHANISMS
+    from snkrs_generator.incidents import KINDS
+    from snkrs_generator.incidents import MECHANISMS as LABELS
+
+    assert MECHANISMS == LABELS and "pool exhaustion, lock" in CLAIMS_INSTRUCTIONS
+    assert all(k.mechanism in MECHANISMS for k in KINDS.values() if not k.decoy)

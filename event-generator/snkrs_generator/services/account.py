@@ -28,9 +28,18 @@ class Account(Service):
 
         route, path = "/members/{tier}/eligibility", f"/members/{shopper.tier}/eligibility"
         storm = self.world.incidents.active("retry_storm") if caller is self.launch else None
+        n_plus_one = self.world.incidents.active("n_plus_one")
+        if n_plus_one is not None and caller is not None and caller.name == "launch":
+            return self.serve(t, caller, "GET", route, path, lambda: self.shedding(t, rng, handler))
         if storm is None:
             return self.serve(t, caller or self.gateway.telemetry, "GET", route, path, handler)
         return self.retry_storm(t, rng, route, path, handler, storm)
+
+    def shedding(self, t: Timeline, rng: random.Random, handler) -> Response:
+        """Under N+1 load (an incident upstream) account sheds a share of its requests."""
+        if rng.random() < 0.18:
+            raise DependencyOverloaded("account overloaded: concurrency limit (200) reached; shedding load")
+        return handler()
 
     def retry_storm(self, t: Timeline, rng: random.Random, route, path, handler, storm) -> Response:
         """launch's eligibility client retries at once, up to `strength` times, on any 5xx: the extra load

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opentelemetry._logs import SeverityNumber
 
 from .. import catalog
 from ..drop import DropState, Phase, RateMeter
-from ..failures import ReplicaStatementTimeout
+from ..failures import DiskFull, ReplicaStatementTimeout
 from ..incidents import Ledger
 from ..latency import LatencyModel
 from ..settings import FailureMode, Settings
@@ -54,6 +54,30 @@ class World:
     incidents: Ledger
     rebuilds: RateMeter  # the feed's cache rebuilds per second
     load: float = 1.0
+    locks: list[tuple[int, int]] = field(default_factory=list)  # table locks a batch job held (start, end ns)
+
+    def locked_until(self, t_ns: int) -> int | None:
+        """When the inventory table lock held at `t_ns` (by the batch job, an incident) is released."""
+        for start, end in reversed(self.locks[-3:]):
+            if start <= t_ns < end:
+                return end
+        return None
+
+    def disk_full(self, t: Timeline, rng: random.Random) -> DiskFull | None:
+        """A write to the primary while its disk fills (an incident): the failure rate climbs linearly
+        from 0.1 % at the start to `strength` at the end."""
+        inc = self.incidents.active("disk_filling")
+        since = self.state.seconds_since_live()
+        if inc is None or since is None:
+            return None
+        progress = (since - inc.start_s) / (inc.end_s - inc.start_s)
+        if rng.random() >= 0.001 + (inc.strength - 0.001) * progress:
+            return None
+        self.incidents.hit("disk_filling", t)
+        return DiskFull(
+            f'could not extend file "base/16384/{rng.randrange(24576, 24700)}": No space left on device '
+            "(SQLSTATE 53100)"
+        )
 
     def in_window(self, mode: FailureMode) -> bool:
         """The drop is live and `mode`'s window (seconds into DROP_LIVE) is open."""

@@ -28,6 +28,14 @@ class Launch(Service):
 
         def handler() -> Response:
             eligible = self.account.call_eligibility(t, rng, shopper, caller=self.telemetry)
+            n_plus_one = self.world.incidents.active("n_plus_one")
+            if n_plus_one is not None and eligible.status < 400:
+                # the new version checks every size of the size run, one call each (the N+1)
+                self.world.incidents.hit("n_plus_one", t)
+                for _ in range(int(n_plus_one.strength)):
+                    eligible = self.account.call_eligibility(t, rng, shopper, caller=self.telemetry)
+                    if eligible.status >= 400:
+                        break
             if eligible.status >= 400:
                 return eligible
             preauth = self.payment.call_payment(t, rng, shopper, "preauthorization", caller=self.telemetry)
@@ -44,6 +52,7 @@ class Launch(Service):
             if preauth.status >= 400:
                 return preauth
             entry_id = short_id(rng, "ent")
+            full = self.world.disk_full(t, rng)
             t.database(
                 self.telemetry,
                 "postgresql",
@@ -52,8 +61,12 @@ class Launch(Service):
                 "INSERT INTO entries (entry_id, launch_id, sku, size, tier) VALUES ($1, $2, $3, $4, $5)",
                 self.latency.database,
                 load=self.world.load,
+                error=full,
+                db_status="53100" if full else "",
                 **PG,
             )
+            if full is not None:
+                raise full
             t.log(
                 self.telemetry,
                 INFO,

@@ -9,8 +9,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import catalog
 from ..failures import PushProviderTLSError, exception_attributes
+from ..incidents import INJECTION_TEXT
 from ..timeline import Response, Timeline
-from .common import ACCEPTED, Service
+from .common import ACCEPTED, INFO, Service
 
 
 @dataclass(slots=True)
@@ -49,6 +50,17 @@ class Notification(Service):
             ):
                 t.wait(self.latency.push_provider)
             sent.add(1, {"snkrs.notification.template": template}, context=t.ctx)
+            injected = self.world.incidents.active("injection_log")
+            if injected is not None and rng.random() < injected.strength:
+                # a template whose footer someone edited: every message it renders logs the text
+                self.world.incidents.hit("injection_log", t)
+                t.log(
+                    self.telemetry,
+                    INFO,
+                    f"rendered {template} for push; footer: {INJECTION_TEXT}",
+                    {"snkrs.notification.template": template},
+                    "snkrs.notification.rendered",
+                )
             return ACCEPTED
 
         return self.serve(

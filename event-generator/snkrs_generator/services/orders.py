@@ -10,15 +10,16 @@ from opentelemetry.metrics import Histogram
 from opentelemetry.trace import Link, SpanKind
 
 from .. import catalog
-from ..failures import (
-    InventoryLockTimeout,
-)
+from ..failures import InventoryLockTimeout, UpstreamDeadline
 from ..telemetry import ServiceTelemetry
 from ..timeline import NS, Response, Timeline
 from .common import CREATED, INFO, OK, PG, WARN, Replicas, Service, Shopper, short_id
 from .gateway import Gateway
 from .notification import Notification
 from .payment import Payment
+
+RESERVE_DEADLINE_S = 2.0  # checkout's deadline on a stock reservation
+POOL_SIZE = 20.0  # inventory's database connections
 
 
 @dataclass(slots=True)
@@ -32,6 +33,9 @@ class Orders(Service):
     notification: Notification
     replicas: Replicas
     _fulfilment_lag: Histogram | None = field(default=None, init=False, repr=False)
+    _pool_rng: random.Random = field(
+        default_factory=lambda: random.Random("inventory-pool"), init=False, repr=False
+    )
 
     def call_checkout(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
         orders = self.telemetry.counter("snkrs.orders", "{order}", "Checkout attempts by result.")
@@ -40,7 +44,17 @@ class Orders(Service):
 
         def handler() -> Response:
             nonlocal producer_ctx
+            asked = t.t
             reserved = self.call_reserve(t, rng, shopper)
+            waited = (t.t - asked) / NS
+            if waited > RESERVE_DEADLINE_S and reserved.status < 400:
+                orders.add(
+                    1, {"snkrs.order.result": "timeout", "snkrs.region": shopper.region}, context=t.ctx
+                )
+                raise UpstreamDeadline(
+                    f"context deadline exceeded after {RESERVE_DEADLINE_S:.1f}s waiting for the stock "
+                    "reservation"
+                )
             if reserved.status >= 400:
                 result = "sold_out" if reserved.status == 409 else "inventory_error"
                 orders.add(1, {"snkrs.order.result": result, "snkrs.region": shopper.region}, context=t.ctx)
@@ -52,6 +66,7 @@ class Orders(Service):
                     1, {"snkrs.order.result": "payment_failed", "snkrs.region": shopper.region}, context=t.ctx
                 )
                 return paid
+            full = self.world.disk_full(t, rng)
             t.database(
                 self.telemetry,
                 "postgresql",
@@ -61,8 +76,13 @@ class Orders(Service):
                 "VALUES ($1, $2, $3, $4, $5, 'placed')",
                 self.latency.database,
                 load=self.world.load,
+                error=full,
+                db_status="53100" if full else "",
                 **PG,
             )
+            if full is not None:
+                self.call_release(t, rng, shopper)
+                raise full
             producer_ctx = self.publish_order(t, rng, order_id)
             orders.add(1, {"snkrs.order.result": "placed", "snkrs.region": shopper.region}, context=t.ctx)
             t.log(
@@ -108,6 +128,21 @@ class Orders(Service):
                 self.latency.database,
                 **PG,
             )
+            self.wait_for_connection(t, rng, rate)
+            locked = self.world.locked_until(t.t)
+            if locked is not None:
+                self.world.incidents.hit("periodic_lock", t)
+                wait = (locked - t.t) / NS
+                if wait > s.inventory_lock_timeout_s:
+                    exc = InventoryLockTimeout(
+                        f"lock wait timeout on inventory row {sku}/{size} after "
+                        f"{s.inventory_lock_timeout_s:.1f}s"
+                    )
+                    update_row(seconds=s.inventory_lock_timeout_s, error=exc, db_status="55P03")
+                    raise exc
+                update_row(seconds=wait + self.latency.database.sample(rng))
+                self.world.state.reserve(size)  # SoldOut → 409
+                return CREATED
             mode = s.inventory_contention
             live = self.world.in_window(mode)
             if live and rng.random() < mode.probability * min(1.0, rate / 20.0):
@@ -147,6 +182,37 @@ class Orders(Service):
             {"snkrs.product.size": size},
             callee=self.inventory,
         )
+
+    def wait_for_connection(self, t: Timeline, rng: random.Random, rate: float) -> None:
+        """A connection from inventory's pool (20 connections): a saturated pool (an incident) makes the
+        request wait for one, a wait no span shows, only the pool's gauges and the handler's time."""
+        pool = self.world.incidents.active("pool_exhaustion")
+        if pool is None:  # a free connection at once (within the handler's time; the gauges' own stream)
+            wait = self._pool_rng.uniform(0.0, 0.004)
+            used = min(POOL_SIZE, max(1.0, rate / 6.0 + self._pool_rng.uniform(-1.0, 1.0)))
+        else:
+            wait = rng.uniform(0.3, 1.0) * pool.strength
+            used = POOL_SIZE
+            if wait > 0.5:
+                self.world.incidents.hit("pool_exhaustion", t)
+            t.advance(wait)
+        attrs = {"db.client.connection.pool.name": "inventory-primary"}
+        self.inventory.gauge("db.client.connection.wait_time", wait, t.t, attrs, "s")
+        self.inventory.gauge(
+            "db.client.connection.count",
+            used,
+            t.t,
+            {**attrs, "db.client.connection.state": "used"},
+            "{connection}",
+        )
+        if pool is not None and wait > 1.0 and rng.random() < 0.2:
+            t.log(
+                self.inventory,
+                WARN,
+                f"slow request: POST /inventory/{{sku}}/reservations took {wait * 1000:.0f} ms",
+                {"http.route": "/inventory/{sku}/reservations"},
+                "snkrs.http.slow_request",
+            )
 
     def call_release(self, t: Timeline, rng: random.Random, shopper: Shopper) -> Response:
         sku, size = self.world.state.product.sku, shopper.size

@@ -12,10 +12,16 @@ from ..failures import (
     PaymentDeclined,
     PaymentProviderTimeout,
     PaymentProviderUnavailable,
+    ProviderRejected,
+    ProviderTLSError,
     exception_attributes,
 )
+from ..incidents import INJECTION_TEXT
 from ..timeline import NS, Response, Timeline
 from .common import CREATED, INFO, WARN, Service, Shopper
+
+MINOR_UNITS_BUG = "minor-units-bug"  # a Timeline mark: this request's amount was sent in the wrong units
+CURRENCIES = {"us-east": "USD", "us-west": "USD", "eu-west": "EUR", "ap-northeast": "JPY"}
 
 
 def provider_request(template: str, attempt: int, more: dict | None = None) -> dict:
@@ -55,6 +61,15 @@ class Payment(Service):
         outage = self.world.incidents.active("payment_region_outage")
         if outage is not None and outage.target == shopper.region and rng.random() < outage.strength:
             return self.regional_outage(t, rng, shopper, kind, template, outcomes)
+        if MINOR_UNITS_BUG in t.marks and kind == "authorization":
+            return self.rejected_amount(t, rng, shopper, template)
+        edge = self.world.incidents.active("provider_edge_cert")
+        if edge is not None and rng.random() < edge.strength:
+            return self.edge_handshake(t, rng, edge.target, template)
+        injected = self.world.incidents.active("injection_exception")
+        if injected is not None and kind == "authorization" and rng.random() < injected.strength:
+            self.world.incidents.hit("injection_exception", t)
+            raise PaymentDeclined(f"card declined by issuer ({kind}); issuer note: {INJECTION_TEXT}")
         for attempt in range(s.payment_max_attempts):
             attrs = provider_request(template, attempt)
             start = t.t
@@ -118,6 +133,36 @@ class Payment(Service):
             f"payment provider timed out on all {s.payment_max_attempts} attempts "
             f"({s.payment_timeout_s:.1f}s each); {kind} abandoned"
         )
+
+    def rejected_amount(self, t: Timeline, rng: random.Random, shopper: Shopper, template: str) -> Response:
+        """The provider refuses an amount sent in the wrong minor units (a checkout bug, an incident)."""
+        currency = CURRENCIES.get(shopper.region, "USD")
+        attrs = provider_request(template, 0, {"http.response.status_code": 422})
+        with t.span(self.telemetry, f"POST {template}", SpanKind.CLIENT, attrs) as span:
+            t.wait(self.latency.payment_provider, self.world.load)
+            amount = self.world.state.product.price_usd * 150 * 100
+            message = (
+                f"provider rejected the authorization: amount {amount:.2f} {currency} is invalid "
+                f"(invalid_amount: {currency} has no minor units)"
+            )
+            span.set_status(Status(StatusCode.ERROR, message))
+            span.set_attribute("error.type", "422")
+        raise ProviderRejected(message)
+
+    def edge_handshake(self, t: Timeline, rng: random.Random, host: str, template: str) -> Response:
+        """One edge node of the provider serves an expired certificate (an incident): the handshake fails
+        and the payment with it (the client does not retry TLS failures)."""
+        self.world.incidents.hit("provider_edge_cert", t)
+        attrs = provider_request(template, 0, {"network.peer.address": host})
+        with t.span(self.telemetry, f"POST {template}", SpanKind.CLIENT, attrs) as span:
+            t.advance(rng.uniform(0.03, 0.08))
+            message = (
+                "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired "
+                f"(_ssl.c:1006) connecting to {host}"
+            )
+            span.set_status(Status(StatusCode.ERROR, message))
+            span.set_attribute("error.type", "ssl.SSLCertVerificationError")
+        raise ProviderTLSError(message)
 
     def regional_outage(
         self, t: Timeline, rng: random.Random, shopper: Shopper, kind: str, template: str, outcomes
