@@ -3,14 +3,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 from pathlib import Path
 
 from click_common.config import load_settings, run_main
 
 from .collector.receiver import OtlpOptions
-from .settings import LocalStackSettings, SharedNames
-from .stack import LocalStack
+from .settings import LocalStackSettings, SharedNames, parse_origins
+from .stack import LocalStack, serve_until_signal
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,28 +58,14 @@ def otlp_options(args: argparse.Namespace) -> OtlpOptions | None:
     )
 
 
-def allowed_origins(setting: str) -> frozenset[str]:
-    return frozenset(origin.strip().rstrip("/") for origin in setting.split(",") if origin.strip())
-
-
 async def serve(args: argparse.Namespace) -> None:
     stack = LocalStack(
         args.host, args.clickhouse_port, args.s3_port, args.data_dir, args.bucket, args.region,
         otlp=otlp_options(args), clickhouse_connections=args.clickhouse_connections,
-        allowed_origins=allowed_origins(load_settings(LocalStackSettings).allowed_origins),
+        allowed_origins=parse_origins(load_settings(LocalStackSettings).allowed_origins),
         users_xml=load_settings(LocalStackSettings).users_xml,
     )  # fmt: skip
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stack.start()
-        print("local-stack ready (Ctrl-C to stop)", flush=True)
-        await stop.wait()
-    finally:
-        await stack.stop()
-        print("local-stack stopped", flush=True)
+    await serve_until_signal(stack, "local-stack")
 
 
 def main() -> None:

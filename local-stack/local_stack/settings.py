@@ -43,3 +43,8 @@ class SharedNames(BaseSettings):
     s3_bucket: str = "otel-data"
     s3_prefix: str = "otel"
     aws_region: str = "us-east-1"
+
+
+def parse_origins(setting: str) -> frozenset[str]:
+    """LOCAL_STACK_ALLOWED_ORIGINS (comma-separated) as the set of origins, without trailing slashes."""
+    return frozenset(origin.strip().rstrip("/") for origin in setting.split(",") if origin.strip())

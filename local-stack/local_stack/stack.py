@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
+import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,3 +131,21 @@ class LocalStack:
     async def _stop_s3(self) -> None:
         if self.s3 is not None:
             self.s3.stop()
+
+
+async def serve_until_signal(
+    stack: LocalStack, name: str, after_start: Callable[[LocalStack], None] = lambda stack: None
+) -> None:
+    """Start the stack, print `<name> ready (Ctrl-C to stop)`, run until SIGINT or SIGTERM, then stop it."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stack.start()
+        after_start(stack)
+        print(f"{name} ready (Ctrl-C to stop)", flush=True)
+        await stop.wait()
+    finally:
+        await stack.stop()
+        print(f"{name} stopped", flush=True)

@@ -143,9 +143,7 @@ def _fill_clickhouse(context: Path) -> None:
         module = package.replace("-", "_")
         _copy_tree(REPO_ROOT / package / module, context / package / module)
         project = tomllib.loads((REPO_ROOT / package / "pyproject.toml").read_text())["project"]
-        requirements += [
-            r for r in project["dependencies"] if not r.startswith(("click-common", "otlp-rows"))
-        ]
+        requirements += project["dependencies"]
     (context / "requirements.txt").write_text("\n".join(sorted(set(requirements))) + "\n")
 
 

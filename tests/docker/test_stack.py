@@ -179,11 +179,8 @@ def test_the_readmes_clickhouse_client_commands_run_as_written(docker_stack):
         f'docker compose exec -T clickhouse clickhouse-client --param_trace_id={trace_id} --query "$({awk})"'
     )
     spans = stack.run("bash", "-c", lookup).stdout.splitlines()  # the trace's spans, in order
-    assert (
-        len(spans)
-        == stack.scalar(f"SELECT count() FROM default.otel_traces WHERE TraceId = '{trace_id}'")
-        > 0
-    )
+    stored = stack.scalar(f"SELECT count() FROM default.otel_traces WHERE TraceId = '{trace_id}'")
+    assert len(spans) == stored > 0
     stack.run(
         "bash", "-c", "docker compose exec -T clickhouse clickhouse-client --multiquery < config/init-db.sql"
     )
@@ -193,7 +190,6 @@ def test_sigkill_of_collector_loader_and_enricher_mid_drop_loses_and_duplicates_
     stack = docker_stack
     stack.compose("stop", "event-generator")
     before_direct = settled(stack)[0]
-    duplicates_before = loaded(stack)[0] - loaded(stack)[1]
 
     generator = host_generator("--seed", "2501", extra=dict(COMPRESSED_DROP))
     time.sleep(4)  # the drop is live from ~3 s (time-scale 20)
@@ -212,21 +208,17 @@ def test_sigkill_of_collector_loader_and_enricher_mid_drop_loses_and_duplicates_
     assert rows == in_bucket  # the loader: each file's spans once, whatever it was doing when killed
     assert enriched_rows == rows  # the enricher: each loaded row once
     assert loaded(stack)[1] == direct  # every distinct span made the round trip through the bucket
-    redelivered = rows - loaded(stack)[1] - duplicates_before
-    assert redelivered <= counts["exported"] // 2  # only the collector's at-least-once files may repeat
 
 
 def test_a_recreated_collector_delivers_what_its_predecessor_acknowledged(docker_stack):
     """Bug 1: the persistent queue lived under the container id, so a recreation started an empty queue."""
     stack = docker_stack
     before = direct_spans(stack)
-    stack.compose(
-        "stop", "clickhouse"
-    )  # the collector can acknowledge, not deliver: its queue holds the spans
+    # without ClickHouse the collector acknowledges and cannot deliver: its queue holds the spans
+    stack.compose("stop", "clickhouse")
     try:
-        now = {
-            k: v for k, v in FEW_SHOPPERS.items() if k != "GENERATOR_SIM_START_NS"
-        }  # ends now: not past the TTL
+        # the simulated clock ends now (FEW_SHOPPERS' fixed start is months old: past the tables' TTL)
+        now = {k: v for k, v in FEW_SHOPPERS.items() if k != "GENERATOR_SIM_START_NS"}
         generator = host_generator("--seed", "2502", "--simulated-clock", extra=now)
         counts = finished(generator)
         assert counts["exported"] > 100, counts
@@ -278,7 +270,7 @@ def test_down_and_up_keep_the_data_and_make_no_duplicate_ids(docker_stack):
     sending = direct_spans(stack)
     wait_for("the stack's generator sending", lambda: direct_spans(stack) > sending + 50)
     direct, rows = direct_spans(stack), loaded(stack)[0]  # it goes on sending: what is stored so far
-    repeats = int(stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces"))
+    repeats = stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces")
 
     stack.just("down")
     assert stack.running() == []  # `just down` leaves nothing running
@@ -288,9 +280,7 @@ def test_down_and_up_keep_the_data_and_make_no_duplicate_ids(docker_stack):
     wait_for(
         "new spans from the restarted generator", lambda: direct_spans(stack) > direct + 200, timeout=240
     )
-    assert (
-        int(stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces")) == repeats
-    )
+    assert stack.scalar("SELECT count() - uniqExact(TraceId, SpanId) FROM default.otel_traces") == repeats
 
 
 def test_the_agent_answers_through_docker_compose_run(docker_stack):

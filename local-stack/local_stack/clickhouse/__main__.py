@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 from pathlib import Path
 
-from click_common.config import run_main
+from click_common.config import load_settings, run_main
 
 from ..paths import CONFIG_XML, INIT_SQL, USERS_XML
-from ..stack import LocalStack
+from ..settings import LocalStackSettings, parse_origins
+from ..stack import LocalStack, serve_until_signal
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,27 +42,22 @@ async def serve(args: argparse.Namespace) -> None:
     scripts = init_scripts(args.init_sql)
     if not scripts:
         raise SystemExit(f"clickhouse: no .sql file in {args.init_sql}")
+    settings = load_settings(LocalStackSettings)
     stack = LocalStack(
         args.host, args.port, 0, args.data_dir, "", "", init_sql=scripts[0], users_xml=args.users_xml,
         config_xml=args.config_xml, clickhouse_connections=args.connections, serve_s3=False,
+        allowed_origins=parse_origins(settings.allowed_origins),
     )  # fmt: skip
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stack.start()
-        assert stack.engine is not None
+
+    def run_the_other_scripts(started: LocalStack) -> None:
+        assert started.engine is not None
         for script in scripts[1:]:
-            count = stack.engine.run_script(script.read_text())
+            count = started.engine.run_script(script.read_text())
             logging.getLogger("local_stack").info(
                 "clickhouse: applied %s (%d statements)", script.name, count
             )
-        print("clickhouse ready", flush=True)
-        await stop.wait()
-    finally:
-        await stack.stop()
-        print("clickhouse stopped", flush=True)
+
+    await serve_until_signal(stack, "clickhouse", run_the_other_scripts)
 
 
 def main() -> None:
