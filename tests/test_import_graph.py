@@ -128,3 +128,67 @@ def test_no_pyproject_names_a_local_package_pip_could_take_from_pypi():
         deps = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("dependencies", [])
         named = {re.split(r"[\s<>=!~\[;@]", d, maxsplit=1)[0] for d in deps}
         assert not named & local, f"{pyproject.relative_to(REPO)} lists {named & local} by name"
+
+
+def module_graph(package: Path) -> dict[str, set[str]]:
+    """module → the modules of its own package it imports (relative or absolute, lazy or TYPE_CHECKING)."""
+    root = package.name
+    modules = {
+        ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in package.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        here = name.split(".") if is_package else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = here[: len(here) - node.level + 1] if node.level else []
+                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+                # `from pkg import sub` imports the module pkg.sub; `from pkg import name` imports pkg
+                subs = [
+                    f"{target}.{alias.name}" for alias in node.names if f"{target}.{alias.name}" in modules
+                ]
+                candidates = subs if len(subs) == len(node.names) else [target, *subs]
+            elif isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            else:
+                continue
+            graph[name] |= {c for c in candidates if c in modules and c != name and c.startswith(root)}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every module that can reach itself, with one path back (depth-first, each cycle reported once)."""
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    for start in sorted(graph):
+        stack = [(start, [start])]
+        visited: set[str] = set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(graph[node]):
+                if nxt == start and frozenset(path) not in seen:
+                    seen.add(frozenset(path))
+                    found.append([*path, start])
+                elif nxt not in visited and nxt not in path:
+                    visited.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    return found
+
+
+def test_the_cycle_finder_sees_a_lazy_circle(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import x\n")
+    (pkg / "b.py").write_text("def f():\n    from . import a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n")
+    assert cycles(module_graph(pkg)) == [["pkg.a", "pkg.b", "pkg.a"]]
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGES))
+def test_no_package_has_an_import_circle(name):
+    """Issue 28: the generator had incidents → timeline → latency → settings → incidents, closed through a
+    lazy import and a TYPE_CHECKING one. A circle, lazy or not, means modules that cannot be read apart."""
+    assert cycles(module_graph(PACKAGES[name])) == []

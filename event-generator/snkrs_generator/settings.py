@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .plans import parse_plan
+
 
 def new_seed() -> int:
     """A fresh 63-bit seed: ids of separate runs never repeat unless a seed is asked for (GENERATOR_SEED)."""
@@ -153,8 +155,6 @@ class Settings(BaseSettings):
     @classmethod
     def _known_plan(cls, value: str | None) -> str | None:
         if value is not None and value.strip() != "random":
-            from .incidents import parse_plan
-
             parse_plan(value)
         return value
 

@@ -25,7 +25,6 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Tracer
 
-from . import __version__
 from .accounting import (
     Backpressure,
     CollectorHealth,
@@ -41,6 +40,7 @@ from .catalog import SERVICE_VERSIONS
 from .failures import exception_attributes
 from .settings import Settings
 from .simmetrics import SimGauges
+from .version import __version__
 
 SCOPE = "snkrs_generator"
 # semantic-convention advisory buckets for HTTP durations, in seconds
