@@ -30,22 +30,16 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-# This file is named mcp.py: its folder must not shadow the `mcp` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(REPO))
+import anyio
+from mcp import Client
+from trace_agent.db import Database
+from trace_agent.results import model_text
+from trace_agent.settings import Settings
+from trace_agent.tools import ToolContext, execute
 
-import anyio  # noqa: E402
-from mcp import Client  # noqa: E402
-from trace_agent.db import Database  # noqa: E402
-from trace_agent.results import model_text  # noqa: E402
-from trace_agent.settings import Settings  # noqa: E402
-from trace_agent.tools import ToolContext, execute  # noqa: E402
-
-from benchmarks.agent_tools import prepare, quantile  # noqa: E402
-from tests.conftest import free_port, start_local_stack, stop_local_stack  # noqa: E402
-from tests.support.stack import wait_listening  # noqa: E402
+from benchmarks.agent_tools import prepare, quantile
+from tests.conftest import free_port, start_local_stack, stop_local_stack
+from tests.support.stack import wait_listening
 
 
 def start_server(stack, port: int, cwd: str) -> subprocess.Popen:

@@ -192,3 +192,25 @@ def test_no_package_has_an_import_circle(name):
     """Issue 28: the generator had incidents → timeline → latency → settings → incidents, closed through a
     lazy import and a TYPE_CHECKING one. A circle, lazy or not, means modules that cannot be read apart."""
     assert cycles(module_graph(PACKAGES[name])) == []
+
+
+def test_no_module_edits_sys_path():
+    """Issue 28: every entry point runs as `python -m` from the repository root, so nothing needs to edit
+    sys.path (benchmarks/mcp.py did, to keep its own folder from shadowing the `mcp` package)."""
+    edits = []
+    for path in sorted(REPO.rglob("*.py")):
+        if {".venv", ".cache", ".local", "node_modules"} & set(path.relative_to(REPO).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            target = (
+                node.func.value
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                else None
+            )
+            targets = [*getattr(node, "targets", []), target] if not isinstance(node, ast.Call) else [target]
+            for t in targets:
+                while isinstance(t, ast.Subscript):
+                    t = t.value
+                if isinstance(t, ast.Attribute) and t.attr == "path" and getattr(t.value, "id", "") == "sys":
+                    edits.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert edits == []
