@@ -10,6 +10,7 @@ from typing import Any
 
 from click_common import clickhouse
 from click_common.backoff import GaveUp, call_with_backoff, short_reason
+from click_common.text import one_line
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 
@@ -40,7 +41,7 @@ def clickhouse_message(exc: Exception) -> str:
     start = text.find("Code:")
     text = text[start:] if start >= 0 else text
     text = text.split("(version")[0].split("(for url")[0]
-    return " ".join(text.split())[:500]
+    return one_line(text)
 
 
 # A dead connection is retried for this long (backoff from 0.5 s, one log line per retry), then the tool call

@@ -22,6 +22,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from .clickhouse import is_unreachable
+from .text import one_line
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ def short_reason(exc: BaseException | None) -> str:
     whole chain. A failure to reach the server at all says `unreachable`."""
     if exc is None:
         return "unknown error"
-    text = " ".join(str(exc).split())
+    text = one_line(str(exc), None)
     lowered = text.lower()
     for needle, reason in _REASONS:
         if needle.lower() in lowered:

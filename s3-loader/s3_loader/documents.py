@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from click_common.text import one_line
 from otlp_rows import SIGNALS, DuplicateKeys, OTLPFormatError, keep_negative_zero, log_rows, trace_rows
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -167,9 +168,3 @@ def prepare(key: str, body: bytes) -> Prepared:
         return Prepared("invalid", error=one_line(str(exc)))
     except Exception as exc:  # a bug must not stop the loader: the file fails with the reason
         return Prepared("invalid", error=one_line(f"internal error: {type(exc).__name__}: {exc}"))
-
-
-def one_line(text: str, limit: int = 500) -> str:
-    """Any error text as one line of at most `limit` characters (cut with an ellipsis)."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -26,10 +26,11 @@ from datetime import datetime, timedelta
 from click_common import clickhouse
 from click_common.backoff import QUICK_POLLS_AFTER_WORK, GaveUp, Stopped, idle_poll_delay
 from click_common.processes import exit_with_parent
+from click_common.text import one_line
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, ObjectVanished, S3Object
-from .documents import TABLES, Prepared, one_line, otlp_route, prepare
+from .documents import TABLES, Prepared, otlp_route, prepare
 from .settings import LoaderSettings
 
 log = logging.getLogger("s3_loader")

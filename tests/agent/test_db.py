@@ -15,7 +15,7 @@ from tests.support.stack import free_port
 
 def test_a_dead_server_is_retried_then_a_query_error_naming_it(caplog):
     port = free_port()  # nothing listens there
-    db = Database(Settings(clickhouse_host="127.0.0.1", clickhouse_port=port))
+    db = Database(Settings(_env_file=None, clickhouse_host="127.0.0.1", clickhouse_port=port))  # no .env
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="trace_agent.db"), pytest.raises(QueryError) as caught:
         db.query("SELECT 1")

@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import mcp_types as types
+from click_common.text import one_line
 from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
@@ -62,10 +63,6 @@ def mcp_tool(tool: Tool) -> types.Tool:
         input_schema=tool.schema,
         annotations=annotations(tool),
     )
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def call_result(result: ToolResult) -> types.CallToolResult:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from aiohttp import web
+from click_common.text import one_line
 from multidict import MultiDict
 
 from . import native_compression, native_revision
@@ -99,7 +100,7 @@ class ClickHouseHTTP:
                     self._pool, self._execute, head, parsed, request.method
                 )
         except ClickHouseError as exc:
-            log.info("query failed: %s", str(exc).splitlines()[0][:300])
+            log.info("query failed: %s", one_line(str(exc), 300))
             return self._error(exc)
         revision = args.get("client_protocol_version", "0")
         if result.fmt == "Native" and revision.isdigit() and int(revision) > 0:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from click_common.text import one_line
 from tenacity import RetryCallState, Retrying, stop_after_delay, wait_exponential
 
 from ..s3.layout import DEFAULT_PARTITION_FORMAT, object_body, object_key, uuidv7
@@ -24,7 +25,7 @@ def _retrying(what: str, retry_for: float) -> Retrying:
         log.warning(
             "otlp: %s failed (attempt %d, retrying in %.1f s): %s",
             what, state.attempt_number, state.next_action.sleep if state.next_action else 0,
-            str(exc).splitlines()[0][:200] if exc else "?",
+            one_line(str(exc), 200) if exc else "?",
         )  # fmt: skip
 
     return Retrying(

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from click_common.text import one_line
 from google.protobuf.message import Message
 
 from .batch import Batch, Batcher, PendingBatch, convert
@@ -168,7 +169,7 @@ class OtlpPipeline:
                 ok = False
                 log.error(
                     "otlp: %s exporter dropped a %s batch of %d items: %s",
-                    exporter.name, batch.signal.spec.name, batch.items, str(exc).splitlines()[0][:300],
+                    exporter.name, batch.signal.spec.name, batch.items, one_line(str(exc), 300),
                 )  # fmt: skip
         with self.stats.lock:
             counters = self.stats.by_signal[pending.signal]
