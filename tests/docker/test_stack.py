@@ -61,15 +61,25 @@ def bucket_spans(stack: DockerStack) -> int:
 
 
 def settled(stack: DockerStack) -> tuple[int, int, int, int]:
-    """(distinct direct spans, loaded rows, spans in the bucket, enriched rows) once they stop changing and
-    the loader has every file and the enricher every loaded row."""
+    """(distinct direct spans, loaded rows, spans in the bucket, enriched rows) once they stop changing, the
+    loader has every file of the bucket (each once) and the enricher every distinct loaded span (each once: a
+    file the collector uploaded twice holds spans the enricher embeds once)."""
 
-    def snapshot() -> tuple[int, int, int, int] | None:
-        first = (direct_spans(stack), loaded(stack)[0], bucket_spans(stack), enriched(stack))
+    def counts() -> tuple[int, int, int, int, int]:
+        rows, distinct = loaded(stack)
+        return direct_spans(stack), rows, bucket_spans(stack), distinct, enriched(stack)
+
+    def snapshot() -> tuple[int, int, int, int]:
+        first = counts()
         time.sleep(3)
-        second = (direct_spans(stack), loaded(stack)[0], bucket_spans(stack), enriched(stack))
-        caught_up = second[1] == second[2] and second[3] == second[1]
-        return second if first == second and caught_up else None
+        second = counts()
+        direct, rows, in_bucket, distinct, enriched_rows = second
+        if first != second or rows != in_bucket or enriched_rows != distinct:  # the message shows the counts
+            raise AssertionError(
+                f"direct={direct} loaded={rows} in_bucket={in_bucket} distinct={distinct} "
+                f"enriched={enriched_rows}"
+            )
+        return direct, rows, in_bucket, enriched_rows
 
     return wait_for("the pipeline to settle (loader and enricher caught up)", snapshot, timeout=240, every=1)
 
@@ -197,17 +207,17 @@ def test_sigkill_of_collector_loader_and_enricher_mid_drop_loses_and_duplicates_
         stack.crash(service)
         time.sleep(2)
     counts = finished(generator, lossless=False)
-    assert counts["exported"] > 1000, counts
+    assert counts["exported"] > 200, counts  # PRE_DROP alone sends ~150; what the SDK gave up on is not owed
 
     # everything the collector acknowledged reaches ClickHouse (a crashed collector may deliver twice: at
     # least once), and the S3 path holds each span the bucket holds exactly once, enriched exactly once
     wait_for("every acknowledged span in default.otel_traces",
              lambda: direct_spans(stack) >= before_direct + counts["exported"], timeout=240)  # fmt: skip
+    # (more may arrive: a request it stored just before the kill got no answer, so the SDK counted it failed)
     direct, rows, in_bucket, enriched_rows = settled(stack)
-    assert direct == before_direct + counts["exported"]
     assert rows == in_bucket  # the loader: each file's spans once, whatever it was doing when killed
-    assert enriched_rows == rows  # the enricher: each loaded row once
-    assert loaded(stack)[1] == direct  # every distinct span made the round trip through the bucket
+    # each distinct span made the round trip through the bucket and was enriched once
+    assert enriched_rows == loaded(stack)[1] == direct
 
 
 def test_a_recreated_collector_delivers_what_its_predecessor_acknowledged(docker_stack):
