@@ -6,6 +6,9 @@ set positional-arguments := false
 venv := justfile_directory() / ".venv"
 py := venv / "bin/python"
 bin := venv / "bin"
+# torch's CPU build: the version constraints.txt pins, and the local wheel folder `setup` and `up` take it from
+torch_version := `grep -E '^torch==' constraints.txt 2>/dev/null | cut -d= -f3`
+torch_wheels := env("TORCH_WHEEL_DIR", justfile_directory() / ".." / "shared" / "wheels")
 
 # list the recipes
 default:
@@ -26,8 +29,8 @@ setup:
     echo "setup: installing into .venv (torch CPU build first, so nothing pulls a CUDA build)"
     # torch's Linux build on PyPI is CUDA (GBs): take the CPU build from a local wheel folder when there is one
     # (TORCH_WHEEL_DIR, else ../shared/wheels beside the checkout), else from the PyTorch CPU index.
-    torch_version=$(grep -E '^torch==' constraints.txt | cut -d= -f3)
-    wheels="${TORCH_WHEEL_DIR:-{{justfile_directory()}}/../shared/wheels}"
+    torch_version="{{torch_version}}"
+    wheels="{{torch_wheels}}"
     if [ "$(uname -s)" != Linux ]; then
         torch_args=("torch==${torch_version}")
     elif compgen -G "$wheels/torch-${torch_version}+cpu-*.whl" >/dev/null; then
@@ -218,8 +221,8 @@ up *ARGS: preflight wheels
 wheels:
     #!/usr/bin/env bash
     set -euo pipefail
-    torch_version=$(grep -E '^torch==' constraints.txt | cut -d= -f3)
-    wheels="${TORCH_WHEEL_DIR:-{{justfile_directory()}}/../shared/wheels}"
+    torch_version="{{torch_version}}"
+    wheels="{{torch_wheels}}"
     shopt -s nullglob
     for wheel in "$wheels"/torch-"${torch_version}"+cpu-*.whl; do
         [ -e ".wheels/$(basename "$wheel")" ] || ln "$wheel" .wheels/ 2>/dev/null || cp "$wheel" .wheels/

@@ -29,12 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from click_common import clickhouse
 from local_stack import docker_engine
 
+from tests.support.docker_stack import DockerStack
 from tests.support.stack import REPO, start_local_stack, stop_local_stack
 
-COMPOSE_FILE = "docker-compose.yaml:local-stack/standins/compose.override.yaml"
 PROJECT = "click-ai-bench"
 COUNTS = (
     "SELECT (SELECT uniqExact(TraceId, SpanId) FROM default.otel_traces), "
@@ -120,36 +119,21 @@ def docker_side(seed: int, time_scale: float, timeout: float) -> Side:
     problem = docker_engine.ensure(log)
     if problem:
         raise SystemExit(f"docker_stack: {problem}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "DOCKER_HOST"))}
-    env.update(COMPOSE_FILE=COMPOSE_FILE, COMPOSE_PROJECT_NAME=PROJECT)
-
-    def run(*cmd: str) -> None:
-        done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-
-    run("just", "docker-standins")
-    run("just", "up", "--headless")
+    stack = DockerStack(PROJECT)
+    stack.just("docker-standins", timeout=1800)
+    stack.just("up", "--headless", timeout=2400)
     try:
-        run("docker", "compose", "stop", "event-generator")
-        dotenv = dict(
-            line.split("=", 1)
-            for line in (REPO / ".env").read_text().splitlines()
-            if "=" in line and line[0] != "#"
-        )
-
-        def client():
-            return clickhouse.connect("localhost", 8123, "default", dotenv.get("CLICKHOUSE_PASSWORD", ""))
-
-        settle(client)
+        stack.compose("stop", "event-generator")
+        settle(stack.client)
         log("docker: stack up and settled; the drop starts")
         generator_env = {k: v for k, v in os.environ.items() if not k.startswith(("GENERATOR_", "OTEL_"))}
         generator_env.update(OTEL_EXPORTER_OTLP_ENDPOINT="http://localhost:4318",
                              OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")  # fmt: skip
-        side = drop(client, generator_env, seed, time_scale, timeout)
+        side = drop(stack.client, generator_env, seed, time_scale, timeout)
     finally:
-        run("just", "down")
-        run("docker", "volume", "prune", "-f", "--filter", f"label=com.docker.compose.project={PROJECT}")
+        stack.compose(
+            "down", "-v", "--remove-orphans", check=False
+        )  # the benchmark's own project and volumes
     side.name = "docker"
     return side
 

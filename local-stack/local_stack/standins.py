@@ -156,9 +156,13 @@ STANDINS = [
 ]
 
 
+def repository(tag: str) -> str:
+    """The tag's image repository (`python` of `python:3.11.16-slim`)."""
+    return tag.rsplit(":", 1)[0]
+
+
 def standin_for(tag: str) -> StandIn | None:
-    repository = tag.rsplit(":", 1)[0]
-    return next((s for s in STANDINS if s.repository == repository), None)
+    return next((s for s in STANDINS if s.repository == repository(tag)), None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -287,9 +291,7 @@ def main() -> None:
             return
         CACHE.mkdir(parents=True, exist_ok=True)
         build_base(log)
-        tags = {s.repository: t for t, s in plan.items()}
-        for repository, tag in ((r, t) for t, s in needed.items() for r in [t.rsplit(":", 1)[0]]):
-            tags.setdefault(repository, tag)
+        tags = {repository(tag): tag for tag in needed}  # what a stand-in's BASE names, stand-in or real
         for tag, standin in sorted(plan.items(), key=lambda item: len(item[1].after)):
             build_standin(standin, tag, tags, log)
         log(f"standins: {len(plan)} stand-in(s) ready: {', '.join(sorted(plan))}")

@@ -11,110 +11,18 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click_common import clickhouse
 from local_stack import docker_engine
 
 from tests.conftest import REPO
+from tests.support.docker_stack import DockerStack
 
 PROJECT = "click-ai-test"
-COMPOSE_FILE = "docker-compose.yaml:local-stack/standins/compose.override.yaml"
-
-
-def env_values(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        name, sep, value = line.partition("=")
-        if sep and not name.startswith("#"):
-            values[name.strip()] = value
-    return values
-
-
-@dataclass
-class DockerStack:
-    env: dict[str, str]
-
-    @property
-    def dotenv(self) -> dict[str, str]:
-        """The .env `just up` created (or the user's), which the containers were given."""
-        return env_values(REPO / ".env")
-
-    def run(
-        self, *cmd: str, timeout: float = 600, check: bool = True, **kw: Any
-    ) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            cmd, cwd=REPO, env={**self.env, **kw.pop("env", {})}, capture_output=True, text=True,
-            timeout=timeout, check=False, **kw,
-        )  # fmt: skip
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
-            )
-        return done
-
-    def just(self, *args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run("just", *args, timeout=timeout, check=check)
-
-    def compose(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run("docker", "compose", *args, timeout=timeout, check=check)
-
-    def client(self, user: str = "default", password: str | None = None):
-        if password is None:
-            password = self.dotenv.get("CLICKHOUSE_PASSWORD", "") if user == "default" else ""
-        return clickhouse.connect("localhost", 8123, user, password)
-
-    def scalar(self, sql: str) -> Any:
-        client = self.client()
-        try:
-            return client.query(sql).result_rows[0][0]
-        finally:
-            client.close()
-
-    def first(self, sql: str) -> Any:
-        """The first cell of the first row, None when there is no row."""
-        client = self.client()
-        try:
-            rows = client.query(sql).result_rows
-            return rows[0][0] if rows else None
-        finally:
-            client.close()
-
-    def row(self, sql: str) -> tuple:
-        client = self.client()
-        try:
-            return tuple(client.query(sql).result_rows[0])
-        finally:
-            client.close()
-
-    def container(self, service: str) -> str:
-        out = self.compose("ps", "-q", service).stdout.split()
-        assert out, f"no running container of {service}"
-        return out[0]
-
-    def crash(self, service: str) -> None:
-        """SIGKILL the container's main process, as a crash would (the restart policy brings it back; `docker
-        kill` would count as a manual stop, which it does not restart)."""
-        pid = int(self.run("docker", "inspect", "-f", "{{.State.Pid}}", self.container(service)).stdout)
-        os.kill(pid, 9)
-
-    def running(self) -> list[str]:
-        return self.run(
-            "docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
-        ).stdout.split()
-
-    def volumes(self) -> list[str]:
-        out = self.run(
-            "docker", "volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
-        )
-        return out.stdout.split()
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 180, every: float = 2) -> Any:
@@ -145,9 +53,7 @@ def engine_or_skip() -> None:
 @pytest.fixture(scope="session")
 def docker_stack() -> Iterator[DockerStack]:
     engine_or_skip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "DOCKER_HOST"))}
-    env.update(COMPOSE_FILE=COMPOSE_FILE, COMPOSE_PROJECT_NAME=PROJECT)
-    stack = DockerStack(env)
+    stack = DockerStack(PROJECT)
     started = time.monotonic()
     stack.just("docker-standins", timeout=1800)
     print(f"docker: stand-ins ready in {time.monotonic() - started:.0f} s", file=sys.stderr)

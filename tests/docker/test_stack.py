@@ -24,8 +24,9 @@ from trace_agent.tools import TOOLS
 
 from tests.agent.fake_anthropic import FakeAnthropic, Turn, text, tool_use
 from tests.conftest import REPO
-from tests.docker.conftest import PROJECT, DockerStack, span_count_line, wait_for
+from tests.docker.conftest import PROJECT, span_count_line, wait_for
 from tests.generator.conftest import generator_env
+from tests.support.docker_stack import DockerStack
 from tests.support.generator_env import COMPRESSED_DROP, FEW_SHOPPERS
 
 pytestmark = pytest.mark.slow
