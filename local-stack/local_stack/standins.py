@@ -77,7 +77,8 @@ def compose_tags(compose: dict) -> dict[str, list[str]]:
         build = service.get("build")
         if build:
             dockerfile = Path(build["context"]) / build.get("dockerfile", "Dockerfile")
-            tags = from_tags(dockerfile.read_text(), build.get("args") or {})
+            # a base another service builds (config/python-service) is built first, not needed from outside
+            tags = [t for t in from_tags(dockerfile.read_text(), build.get("args") or {}) if t not in built]
         else:
             tags = [] if service["image"] in built else [service["image"]]  # another service builds it
         for tag in tags:

