@@ -36,6 +36,8 @@ log = logging.getLogger("click_common.migrations")
 DATABASE = "click_ai"
 TABLE = f"{DATABASE}.schema_migrations"
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# What a service that finds a table missing tells its user.
+HOW_TO_MIGRATE = "apply the schema migrations with `just migrate` (both stacks apply them at every start)"
 
 CREATE_TABLE = (
     f"CREATE DATABASE IF NOT EXISTS {DATABASE}",
