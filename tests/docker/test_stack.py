@@ -290,6 +290,7 @@ def test_down_and_up_keep_the_data_and_make_no_duplicate_ids(docker_stack):
     assert stack.volumes()  # and keeps the data
     stack.just("up", "--headless", timeout=900)
     assert direct_spans(stack) >= direct and loaded(stack)[0] >= rows  # the data survived
+    assert "nothing to apply" in stack.compose("logs", "migrate").stdout  # it ran again, on the old volume
     wait_for(
         "new spans from the restarted generator", lambda: direct_spans(stack) > direct + 200, timeout=240
     )
