@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import chdb
-from click_common.sql_script import split_statements
+from click_common.sql_script import split_statements, statements
 
 from .sql_text import Insert, Query, literal, quote_ident, split_settings
 from .users import User
@@ -149,11 +149,11 @@ class Engine:
 
     def run_script(self, sql: str) -> int:
         """Run a file of `;`-separated statements; returns how many ran."""
-        statements = [s.strip() for s in split_statements(sql) if s.strip()]
+        todo = statements(sql)
         with self._main_lock:
-            for statement in statements:
+            for statement in todo:
                 self._run(self._main, statement, "TabSeparated")
-        return len(statements)
+        return len(todo)
 
     # The engine as click_common.migrations' Executor: the local stack migrates its schema before it serves.
     def command(self, sql: str) -> None:
