@@ -274,6 +274,11 @@ enricher-logs:
 bench *ARGS: setup
     {{py}} -m local_stack.tools.bench {{ARGS}}
 
+# apply the schema migrations of config/migrations that ClickHouse on :8123 has not recorded yet (either stack; both
+# also do it at every start): one line per migration applied; a changed applied migration is refused
+migrate *ARGS: setup env-file
+    {{py}} -m click_common.migrate {{ARGS}}
+
 # list the newest objects of the bucket on :9002 and a count per signal (either stack; read-only credentials)
 minio-ls *ARGS: setup
     {{py}} -m local_stack.tools.minio_ls {{ARGS}}

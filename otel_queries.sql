@@ -1,4 +1,4 @@
--- click-ai: the everyday questions over the OpenTelemetry tables of config/init-db.sql.
+-- click-ai: the everyday questions over the OpenTelemetry tables of config/migrations.
 -- Every query runs unchanged on the Docker stack's ClickHouse and on the local stack (chDB), and each is
 -- exercised by tests/compose/test_otel_queries.py.
 --

@@ -1,8 +1,9 @@
 """1M span rows inserted and read back through the local stack's ClickHouse HTTP endpoint, and through chDB
 directly, in the same run. Floor (issue 2): endpoint/direct ≥ 0.5 for inserts and for reads.
 
-Both sides move the same Native-format bytes into and out of the same table definition (init-db.sql), so the
-ratio is the cost of the HTTP endpoint itself: parsing the request, the hop to the engine, and the transfer.
+Both sides move the same Native-format bytes into and out of the same table definition
+(config/migrations), so the ratio is the cost of the HTTP endpoint itself: parsing the request, the hop to the
+engine, and the transfer.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import time
 from pathlib import Path
 
 import chdb
-from local_stack.clickhouse.sql_text import split_statements
-from local_stack.paths import INIT_SQL
+from click_common.migrations import load
+from local_stack.paths import MIGRATIONS
 
 from tests.support.stack import start_local_stack, stop_local_stack
 
@@ -102,8 +103,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-ch-") as tmp:
         direct = chdb.connect(str(Path(tmp) / "direct"))
-        for statement in split_statements(INIT_SQL.read_text()):
-            if statement.strip():
+        for migration in load(MIGRATIONS):
+            for statement in migration.statements:
                 direct.query(statement)
         started = time.perf_counter()
         payload = bytes(direct.query(SPANS_SQL.replace("ROWS", str(args.rows)), "Native").bytes())

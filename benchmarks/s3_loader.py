@@ -3,7 +3,7 @@ same table, in the same run. Floor (issue 4): loader ≥ 0.5× the native path a
 
 - loader: `Loader.run_pass()` in this process with its default settings (its parse processes warmed up
   first): list, then per file an insert with its deduplication token in which ClickHouse reads the object
-  from the bucket itself (the listed ETag checked) and init-db.sql's view converts it, bookkeeping.
+  from the bucket itself (the listed ETag checked) and the schema's view converts it, bookkeeping.
 - download: the same with `LOADER_CLICKHOUSE_READS_S3=false` (the way before issue 17): the loader downloads
   each file and streams it to ClickHouse.
 - native: one `INSERT INTO otel.otel_traces SELECT … FROM s3(…, 'JSONEachRow', <OTLP schema>) ARRAY JOIN …`

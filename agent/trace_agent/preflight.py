@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from click_common.migrations import HOW_TO_MIGRATE
+
 from .db import Database, QueryError
 from .settings import Settings
 from .startup import EXIT_CONFIG, StartupError
@@ -27,7 +29,6 @@ def check_database(db: Database, settings: Settings) -> list[str]:
     required = [t for t in missing if t != settings.enriched_table]
     if required:
         raise StartupError(
-            f"table {required[0]} does not exist in ClickHouse at {db.target}: apply config/init-db.sql "
-            "(the local stack and the ClickHouse container do it at start)"
+            f"table {required[0]} does not exist in ClickHouse at {db.target}: {HOW_TO_MIGRATE}"
         )
     return [f"{t} does not exist yet: semantic_search will fail until the enricher has run" for t in missing]

@@ -19,6 +19,7 @@ from .config import ConfigError
 
 _CODE = re.compile(r"Code: (\d+)\.")
 AUTHENTICATION_FAILED, UNKNOWN_USER, REQUIRED_PASSWORD = 516, 192, 194
+REFUSED_LOGIN = frozenset({AUTHENTICATION_FAILED, UNKNOWN_USER, REQUIRED_PASSWORD})
 
 # ClickHouse errors that say "try again later", not "this data is wrong".
 TRANSIENT_CODES = frozenset(
@@ -92,7 +93,7 @@ def refused_login_is_a_config_error(user: str, host: str, port: int) -> Iterator
     try:
         yield
     except Exception as exc:
-        if error_code(exc) not in (AUTHENTICATION_FAILED, UNKNOWN_USER, REQUIRED_PASSWORD):
+        if error_code(exc) not in REFUSED_LOGIN:
             raise
         raise ConfigError(
             "CLICKHOUSE_PASSWORD", f"(or CLICKHOUSE_USER={user!r}) is refused by ClickHouse at {host}:{port}"

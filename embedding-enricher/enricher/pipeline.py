@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from click_common.backoff import QUICK_POLLS_AFTER_WORK, idle_poll_delay
+from click_common.migrations import HOW_TO_MIGRATE
 
 from .embedder import Embedder, EmbedStats, Model, VectorCache
 from .settings import DEFAULT_MODEL_NAME, Settings
@@ -69,7 +70,7 @@ class Enricher:
         missing = store.missing_tables()
         if missing:
             raise TablesMissing(
-                f"enricher: missing table {', '.join(missing)} — apply config/init-db.sql "
+                f"enricher: missing table {', '.join(missing)} — {HOW_TO_MIGRATE} "
                 "(the enricher never creates tables)"
             )
         path = settings.resolved_model()

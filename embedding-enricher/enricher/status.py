@@ -6,6 +6,7 @@ import logging
 
 from click_common.backoff import GaveUp, short_reason
 from click_common.config import load_settings, run_main
+from click_common.migrations import HOW_TO_MIGRATE
 from clickhouse_connect.driver.exceptions import DatabaseError
 from rich.console import Console
 from rich.table import Table
@@ -56,7 +57,7 @@ def main() -> int:
     try:
         missing = store.missing_tables()
         if missing:
-            console.print(f"[red]missing table {', '.join(missing)}[/] — apply config/init-db.sql")
+            console.print(f"[red]missing table {', '.join(missing)}[/] — {HOW_TO_MIGRATE}")
             return 2
         console.print(render(store.status(settings.name, int(settings.lookback_seconds * 1e6))))
     except (DatabaseError, GaveUp) as exc:  # GaveUp: unreachable (give_up_seconds=0 tries once)

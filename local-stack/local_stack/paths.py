@@ -2,6 +2,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "config"
-INIT_SQL = CONFIG_DIR / "init-db.sql"
+MIGRATIONS = CONFIG_DIR / "migrations"  # the schema: numbered migrations (click_common.migrations)
 USERS_XML = CONFIG_DIR / "clickhouse-users.xml"
 CONFIG_XML = CONFIG_DIR / "clickhouse-config.xml"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from click_common.migrations import MigrationError, load, migrate
 
 from .clickhouse.engine import Engine
 from .clickhouse.request import DEFAULT_ALLOWED_ORIGINS
@@ -19,7 +20,7 @@ from .clickhouse.server import ClickHouseHTTP
 from .clickhouse.server_config import shared_server_settings
 from .clickhouse.users import load_users
 from .collector.receiver import OtlpOptions, OtlpReceiver
-from .paths import CONFIG_XML, INIT_SQL, USERS_XML
+from .paths import CONFIG_XML, MIGRATIONS, USERS_XML
 from .s3.server import S3Server
 
 log = logging.getLogger("local_stack")
@@ -51,7 +52,8 @@ class LocalStack:
     data_dir: Path
     bucket: str
     region: str
-    init_sql: Path = INIT_SQL
+    migrations: Path | None = MIGRATIONS  # applied at start (click_common.migrations); None: none
+    init_scripts: tuple[Path, ...] = ()  # plain .sql files run at start, after the migrations
     users_xml: Path = USERS_XML
     config_xml: Path = CONFIG_XML  # the server settings both run modes share
     otlp: OtlpOptions | None = None  # None: no OTLP receiver
@@ -75,8 +77,14 @@ class LocalStack:
         self.engine = Engine(
             self.data_dir / "clickhouse", self.clickhouse_connections, shared_server_settings(self.config_xml)
         )
-        statements = self.engine.run_script(self.init_sql.read_text())
-        log.info("clickhouse: applied %s (%d statements)", self.init_sql.name, statements)
+        if self.migrations is not None:
+            try:
+                migrate(self.engine, load(self.migrations))
+            except MigrationError as exc:
+                raise SystemExit(f"local-stack: {exc}") from None
+        for script in self.init_scripts:
+            statements = self.engine.run_script(script.read_text())
+            log.info("clickhouse: applied %s (%d statements)", script.name, statements)
         self.http = ClickHouseHTTP(
             self.engine, load_users(self.users_xml), allowed_origins=self.allowed_origins
         )

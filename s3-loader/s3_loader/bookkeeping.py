@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from click_common import clickhouse
 from click_common.backoff import call_with_backoff
+from click_common.migrations import HOW_TO_MIGRATE
 from clickhouse_connect.driver.client import Client
 
 from .documents import TABLES
@@ -37,7 +38,7 @@ FILES_COLUMNS = (
 )
 DATA_TABLES = tuple(table for table, _ in TABLES.values())
 OTLP_TABLE = "s3_loader_otlp_traces"  # Null table + view doing the conversion in ClickHouse
-BATCHES_TABLE = "s3_loader_batches"  # claimed batches of small files (init-db.sql)
+BATCHES_TABLE = "s3_loader_batches"  # claimed batches of small files (config/migrations)
 COUNTS_TABLE = "s3_loader_otlp_counts"  # spans of each document OTLP_TABLE's view converted, by token
 # How ClickHouse must read an OTLP JSON document so it accepts exactly what the OTLP JSON rules accept.
 OTLP_READ_SETTINGS = {
@@ -53,7 +54,7 @@ OTLP_READ_SETTINGS = {
 
 
 class MissingTable(Exception):
-    """A table init-db.sql should have created is not there (or lacks what exactly-once needs)."""
+    """A table the migrations should have created is not there (or lacks what exactly-once needs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class ClickHouseBooks:
         )  # fmt: skip
 
     def check_tables(self) -> None:
-        """Raise MissingTable naming the first table init-db.sql should have created but did not."""
+        """Raise MissingTable naming the first table the migrations should have created but did not."""
         needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE, BATCHES_TABLE, COUNTS_TABLE)
         found = dict(
             self._call(
@@ -118,12 +119,12 @@ class ClickHouseBooks:
         )
         for name in needed:
             if name not in found:
-                raise MissingTable(f"table {self.database}.{name} does not exist: apply config/init-db.sql")
+                raise MissingTable(f"table {self.database}.{name} does not exist: {HOW_TO_MIGRATE}")
         for name in (*DATA_TABLES, BATCHES_TABLE):
             if "non_replicated_deduplication_window" not in found[name]:
                 raise MissingTable(
                     f"table {self.database}.{name} has no non_replicated_deduplication_window setting, "
-                    "which exactly-once loading needs: apply config/init-db.sql"
+                    f"which exactly-once loading needs: {HOW_TO_MIGRATE}"
                 )
         document_type = self._call(
             lambda: (
@@ -137,7 +138,8 @@ class ClickHouseBooks:
         if not document_type or "bytesValue" not in document_type[0][0]:
             raise MissingTable(
                 f"table {self.database}.{OTLP_TABLE} predates the values its view refuses (arrays, kvlists, "
-                f"bytes): drop it and {self.database}.{OTLP_TABLE}_mv, then apply config/init-db.sql"
+                f"bytes): drop it and {self.database}.{OTLP_TABLE}_mv, then create both as "
+                "config/migrations/0001_baseline.sql does"
             )
 
     def insert_file(self, kind: str, token: str, payload: bytes) -> None:

@@ -62,7 +62,7 @@ _SPAN_KEY = b'"startTimeUnixNano":'
 
 def otlp_route(key: str, body: bytes, min_bytes: int = 0) -> Prepared | None:
     """A plain collector traces document of at least min_bytes (uncompressed), left for ClickHouse to convert
-    (init-db.sql's otel.s3_loader_otlp_traces_mv), or None when it needs otlp_rows. Scans bytes only: no
+    (the schema's otel.s3_loader_otlp_traces_mv), or None when it needs otlp_rows. Scans bytes only: no
     parsing here. ClickHouse's conversion has a fixed cost per document that only pays on large ones: on a
     collector's 200-span file (160 kB) it is the slower route."""
     if body[:2] == GZIP_MAGIC:

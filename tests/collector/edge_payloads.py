@@ -330,7 +330,7 @@ def metrics() -> dict[str, Any]:
 
 def float_traces() -> dict[str, Any]:
     """Spans whose attributes are the float corners (and plain ints, bools and strings) only: a document the
-    loader leaves to ClickHouse's conversion (init-db.sql's s3_loader_otlp_traces_mv)."""
+    loader leaves to ClickHouse's conversion (the schema's s3_loader_otlp_traces_mv)."""
     plain = [
         *FLOAT_CORNERS,
         kv("service.name", {"stringValue": "floats"}),

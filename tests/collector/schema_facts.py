@@ -64,7 +64,7 @@ def table_facts(client: Any, database: str, table: str) -> dict[str, str]:
 
 
 def differences(exporter: dict[str, str], project: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """item → (what the exporter created, what init-db.sql creates); '' where one side lacks the item."""
+    """item → (what the exporter created, what config/migrations create); '' where one side lacks the item."""
     return {
         item: (exporter.get(item, ""), project.get(item, ""))
         for item in sorted(exporter.keys() | project.keys())

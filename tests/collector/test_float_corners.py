@@ -1,7 +1,7 @@
 """Float corners (edge_payloads.FLOAT_CORNERS: the 1e21 boundary, 1e-7, -0, subnormals, the largest
 double, integers written without a point, 0.1 + 0.2, doubles sent as strings) through every way a span
 reaches a table: the real clickhouseexporter (default.*, the reference), the loader's ClickHouse conversion
-(init-db.sql's view, fed from the real awss3exporter's file), the loader's otlp_rows path on the same file,
+(the schema's view, fed from the real awss3exporter's file), the loader's otlp_rows path on the same file,
 and the collector stand-in given the same request. All four must write the same rows.
 
 The NaN/±Inf and array/kvlist/bytes corners are in edge_payloads.ATTRIBUTES (test_rows.py, test_twin.py):

@@ -51,7 +51,7 @@ def s3_documents(stack) -> dict[str, bytes]:
 
 
 def test_m2_m3_m8_on_the_loaders_sql_path(real_collector, stack, tmp_path: Path) -> None:
-    """A plain document (no NaN, arrays, bytes) takes the loader's SQL fast path (init-db.sql's view): it must
+    """A plain document (no NaN, arrays, bytes) takes the loader's SQL fast path (the schema's view): it must
     get wrapping durations (M2), sorted keys with duplicates (M3) and negative enums (M8) as the exporter."""
     client = stack.client()
     collector = real_collector()
@@ -99,7 +99,7 @@ def test_m1_nan_and_infinity_strings(real_collector, stack) -> None:
     sql_side = client.command(
         "SELECT arrayStringConcat(arrayMap(f -> s3_loader_go_float(f), [nan, inf, -inf]), ',')"
     )
-    assert sql_side == "NaN,Infinity,-Infinity"  # init-db.sql's function agrees
+    assert sql_side == "NaN,Infinity,-Infinity"  # the schema's function agrees
 
 
 def test_m3_duplicates_in_a_large_map_keep_both_entries(real_collector, stack) -> None:

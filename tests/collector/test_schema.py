@@ -1,5 +1,5 @@
 """Schema: the real clickhouseexporter (create_schema: true) creates its tables in a scratch database; each
-one is compared with what config/init-db.sql creates in `default`. Every difference must be one recorded, with
+one is compared with what config/migrations create in `default`. Every difference must be one recorded, with
 its reason, in schema_differences.yaml (and every recorded one must still exist)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def recorded() -> dict[tuple[str, str], tuple[str, str]]:
     return {(e["table"], e["item"]): (e["exporter"], e["project"]) for e in entries}
 
 
-def test_the_exporter_creates_what_init_db_sql_creates(real_collector, stack) -> None:
+def test_the_exporter_creates_what_the_migrations_create(real_collector, stack) -> None:
     client = stack.client()
     client.command(f"DROP DATABASE IF EXISTS {SCRATCH}")
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from click_common.migrations import load
+from local_stack.paths import MIGRATIONS
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_BIN = REPO / ".venv" / "bin" / "docker-compose"
@@ -49,9 +51,9 @@ def resolve_env(value: str, environment: dict[str, str]) -> str:
     return re.sub(r"\$\{env:(\w+)(?::-([^}]*))?\}", one, value)
 
 
-def init_db_tables() -> set[str]:
-    """`database.table` of every table (not view) created by config/init-db.sql."""
-    sql = (CONFIG / "init-db.sql").read_text()
+def migration_tables() -> set[str]:
+    """`database.table` of every table (not view) created by config/migrations."""
+    sql = "\n".join(m.sql for m in load(MIGRATIONS))
     return {f"{db}.{table}" for db, table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)", sql)}
 
 

@@ -1,4 +1,4 @@
-"""config/otel-collector-config.yaml against init-db.sql, the Compose environment and the MinIO setup."""
+"""config/otel-collector-config.yaml against config/migrations, the Compose environment and MinIO's setup."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import re
 from urllib.parse import urlparse
 
-from .conftest import CONFIG, init_db_tables, resolve_env
+from .conftest import CONFIG, migration_tables, resolve_env
 
 
 def test_receivers_and_health_listen_on_all_interfaces(collector_config):
@@ -35,7 +35,7 @@ def test_pipelines_limit_memory_and_fan_out_to_persistent_batching_queues(collec
     assert limiter["check_interval"] and 0 < limiter["limit_percentage"] <= 90
 
 
-def test_clickhouse_exporter_writes_exactly_the_default_tables_of_init_db(collector_config, compose):
+def test_clickhouse_exporter_writes_exactly_the_default_tables_of_the_migrations(collector_config, compose):
     exporter = collector_config["exporters"]["clickhouse"]
     assert exporter["create_schema"] is False
     endpoint = resolve_env(exporter["endpoint"], compose["services"]["otel-collector"]["environment"])
@@ -51,12 +51,12 @@ def test_clickhouse_exporter_writes_exactly_the_default_tables_of_init_db(collec
         "histogram",
         "exponential_histogram",
     }
-    created = {t.split(".", 1)[1] for t in init_db_tables() if t.startswith(f"{database}.")}
+    created = {t.split(".", 1)[1] for t in migration_tables() if t.startswith(f"{database}.")}
     # Every exporter table exists, and every table of the database is fed (but the lookup the MV fills).
     assert named == {t for t in created if not t.endswith("_trace_id_ts")}
 
 
-def test_exporter_tables_exist_in_the_engine_after_init_db(collector_config, local_stack):
+def test_exporter_tables_exist_in_the_engine_after_the_migrations(collector_config, local_stack):
     exporter = collector_config["exporters"]["clickhouse"]
     names = [exporter["traces_table_name"], exporter["logs_table_name"]]
     names += [table["name"] for table in exporter["metrics_tables"].values()]

@@ -1,7 +1,7 @@
-"""HyperDX's DEFAULT_CONNECTIONS / DEFAULT_SOURCES (docker-compose.yaml) against the schema of init-db.sql.
+"""HyperDX's DEFAULT_CONNECTIONS / DEFAULT_SOURCES (docker-compose.yaml) against config/migrations' schema.
 
 Every expression a source names is run as `SELECT <expression> FROM <database>.<table> LIMIT 0` on the local
-stack (chDB with init-db.sql applied): a missing database, table or column, or a typo, fails here instead of
+stack (chDB, migrated at start): a missing database, table or column, or a typo, fails here instead of
 as an empty HyperDX page.
 """
 

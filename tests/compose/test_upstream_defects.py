@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import yaml
+from click_common.migrations import load
 
 from .conftest import CONFIG, REPO, resolve_env
 
@@ -19,17 +20,33 @@ def test_collector_signs_s3_requests_with_the_region_minio_takes(collector_confi
     assert resolve_env(region, collector_env) == minio_env["MINIO_SITE_REGION"]
 
 
-def test_init_db_runs_at_every_start_so_old_volumes_get_new_tables(compose):
-    """A2: the image runs /docker-entrypoint-initdb.d only on an empty volume unless told otherwise."""
-    clickhouse = compose["services"]["clickhouse"]
-    assert clickhouse["environment"]["CLICKHOUSE_ALWAYS_RUN_INITDB_SCRIPTS"] == "1"
-    assert any(v["target"] == "/docker-entrypoint-initdb.d/init-db.sql" for v in clickhouse["volumes"])
-    # which is safe only because every statement is idempotent
-    sql = (CONFIG / "init-db.sql").read_text()
+def test_migrations_run_at_every_start_so_old_volumes_get_new_tables(compose):
+    """A2: the image runs /docker-entrypoint-initdb.d only on an empty volume; the migrate one-shot runs at
+    every start, before anything that reads or writes ClickHouse, as the admin user, with the migrations."""
+    services = compose["services"]
+    migrate = services["migrate"]
+    assert not any(
+        v["target"].startswith("/docker-entrypoint-initdb.d") for v in services["clickhouse"]["volumes"]
+    )
+    assert migrate["restart"] == "no" and "profiles" not in migrate
+    assert migrate["command"][:3] == ["python", "-m", "click_common.migrate"]
+    folder = migrate["command"][3]
+    assert {v["target"]: v["source"] for v in migrate["volumes"]}[folder] == str(CONFIG / "migrations")
+    assert migrate["environment"]["CLICKHOUSE_USER"] == "default"
+    assert (
+        migrate["environment"]["CLICKHOUSE_PASSWORD"]
+        == services["clickhouse"]["environment"]["CLICKHOUSE_PASSWORD"]
+    )
+    assert migrate["image"] == services["s3-loader"]["image"]  # an image that carries click_common
+    assert migrate["depends_on"]["clickhouse"]["condition"] == "service_healthy"
+    for name in ("otel-collector", "s3-loader", "embedding-enricher", "agent", "mcp", "hyperdx"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+    # a migration runs again from its first statement after a failure part-way: every CREATE can run twice
+    sql = "\n".join(m.sql for m in load(CONFIG / "migrations"))
     creates = re.findall(
         r"^CREATE\s+(?:OR\s+REPLACE\s+)?(\w+(?:\s+VIEW)?)\s+(IF NOT EXISTS)?", sql, re.M | re.I
     )
-    assert creates and all(kind.upper() == "FUNCTION" or guard for kind, guard in creates), creates
+    assert creates and all(guard for _, guard in creates), creates
 
 
 def test_hyperdx_readiness_waits_for_mongodb(compose):

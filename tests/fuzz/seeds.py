@@ -146,7 +146,7 @@ def sql_queries() -> list[bytes]:
     ]
     sql_file = REPO / "otel_queries.sql"
     if sql_file.exists():
-        from local_stack.clickhouse.sql_text import split_statements
+        from click_common.sql_script import split_statements
 
         texts += [s.strip() for s in split_statements(sql_file.read_text()) if s.strip()][:40]
     return [t.encode() for t in texts]

@@ -255,7 +255,7 @@ def _with_non_finite_doubles(document: dict) -> dict:
 
 @pytest.mark.parametrize("reads_s3", ["true", "false"])
 def test_clickhouse_conversion_equals_otlp_rows(stack, run_loader, unique_key, reads_s3):
-    """ClickHouse converts the document (init-db.sql's view) into exactly the rows otlp_rows builds, whether
+    """ClickHouse converts the document (the schema's view) into exactly the rows otlp_rows builds, whether
     it reads the file from the bucket itself (the default) or the loader downloads and streams it. Read by
     ClickHouse, non-finite doubles convert too (a downloaded document holding them goes to otlp_rows)."""
     document = _with_non_finite_doubles(SCALAR_DOC) if reads_s3 == "true" else SCALAR_DOC
@@ -304,7 +304,7 @@ def _scalars_only(value, suffix: str):
 
 def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_loader, unique_key):
     """Each span of the conformance edge cases (tests/collector/edge_payloads) as its own document: those
-    ClickHouse converts (init-db.sql's view, reading each file from the bucket itself) and those it refuses,
+    ClickHouse converts (the schema's view, reading each file from the bucket itself) and those it refuses,
     which the loader downloads for otlp_rows ("rows"), must give exactly the rows otlp_rows builds, so the
     fast path cannot change a value.
     (The downloaded "otlp" route is tested by test_clickhouse_conversion_equals_otlp_rows.)"""
@@ -487,7 +487,7 @@ def test_when_clickhouse_cannot_read_the_bucket_the_loader_downloads(
     assert stack.client().query("SELECT count() FROM otel.otel_traces").result_rows == [(30,)]
 
 
-def test_a_conversion_table_of_an_older_init_db_is_named(stack, run_loader):
+def test_a_conversion_table_of_an_older_schema_is_named(stack, run_loader):
     """An otel.s3_loader_otlp_traces created before it refused arrays, kvlists and bytes would let ClickHouse
     drop such values silently: the loader refuses to start and says what to do."""
     client = stack.client()

@@ -135,7 +135,7 @@ class StackHandle:
         )
 
     def reset(self) -> None:
-        """Empty every table of init-db.sql and the bucket."""
+        """Empty every table of the migrations (not their record) and the bucket."""
         client = self.client()
         tables = client.query(
             "SELECT database, name FROM system.tables "

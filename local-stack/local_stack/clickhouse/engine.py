@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import re
@@ -12,11 +13,13 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import chdb
+from click_common.sql_script import split_statements, statements
 
-from .sql_text import Insert, Query, literal, quote_ident, split_settings, split_statements
+from .sql_text import Insert, Query, literal, quote_ident, split_settings
 from .users import User
 
 _CODE = re.compile(r"Code: (\d+)\.")
@@ -145,12 +148,24 @@ class Engine:
             session.lock.release()
 
     def run_script(self, sql: str) -> int:
-        """Run a file of `;`-separated statements (init-db.sql); returns how many ran."""
-        statements = [s.strip() for s in split_statements(sql) if s.strip()]
+        """Run a file of `;`-separated statements; returns how many ran."""
+        todo = statements(sql)
         with self._main_lock:
-            for statement in statements:
+            for statement in todo:
                 self._run(self._main, statement, "TabSeparated")
-        return len(statements)
+        return len(todo)
+
+    # The engine as click_common.migrations' Executor: the local stack migrates its schema before it serves.
+    def command(self, sql: str) -> None:
+        """Run one statement as the engine itself (no user's profile)."""
+        with self._main_lock:
+            self._run(self._main, sql, "TabSeparated")
+
+    def rows(self, sql: str) -> list[list[Any]]:
+        """One query's rows, as the engine itself, typed as JSON carries them."""
+        with self._main_lock:
+            res = self._run(self._main, sql, "JSONCompact")
+        return json.loads(res.bytes())["data"] if res.size() else []
 
     def execute(
         self,

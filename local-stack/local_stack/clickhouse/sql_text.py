@@ -1,5 +1,5 @@
 """Pure SQL-text helpers: take a ClickHouse HTTP request apart (statement, inline data, output
-format), split a script into statements, and quote identifiers and literals for the statements the engine
+format), and quote identifiers and literals for the statements the engine
 writes itself."""
 
 from __future__ import annotations
@@ -93,32 +93,3 @@ def quote_ident(name: str) -> str:
 
 def literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def split_statements(script: str) -> list[str]:
-    """Split SQL on `;` outside quotes and comments (enough for init-db.sql)."""
-    out, buf, quote, i = [], [], "", 0
-    while i < len(script):
-        ch = script[i]
-        if quote:
-            buf.append(ch)
-            if ch == "\\":
-                buf.append(script[i + 1 : i + 2])
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif script.startswith("--", i):
-            end = script.find("\n", i)
-            i = len(script) if end < 0 else end
-            continue
-        elif ch in "'\"`":
-            quote = ch
-            buf.append(ch)
-        elif ch == ";":
-            out.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-        i += 1
-    out.append("".join(buf))
-    return out

@@ -1,9 +1,12 @@
 from pathlib import Path
 
+from click_common.migrations import TABLE, load, migrate
 from local_stack.clickhouse.engine import Engine
 from local_stack.clickhouse.server_config import shared_server_settings
 from local_stack.clickhouse.users import load_users
-from local_stack.paths import CONFIG_XML, INIT_SQL, USERS_XML
+from local_stack.paths import CONFIG_XML, MIGRATIONS, USERS_XML
+
+from tests.support.stack import start_local_stack, stop_local_stack
 
 TRACE_COLUMNS = [
     ("Timestamp", "DateTime64(9)"),
@@ -48,12 +51,14 @@ def _columns(engine: Engine, table: str) -> list[tuple[str, str]]:
     return [tuple(line.split("\t")) for line in rows.bytes().decode().splitlines()]
 
 
-def test_init_db_applies_twice_and_matches_the_exporter_schema(tmp_path: Path):
+def test_the_migrations_apply_once_and_match_the_exporter_schema(tmp_path: Path):
     engine = Engine(tmp_path / "ch")
     try:
-        first = engine.run_script(INIT_SQL.read_text())
-        second = engine.run_script(INIT_SQL.read_text())
-        assert first == second > 10
+        migrations = load(MIGRATIONS)
+        assert [m.name for m in migrate(engine, migrations)] == [m.name for m in migrations]
+        assert migrate(engine, migrations) == []
+        # and their statements run twice (a migration that failed part-way runs again from its first)
+        assert sum(engine.run_script(m.sql) for m in migrations) > 10
         default_traces = _columns(engine, "default.otel_traces")
         assert default_traces == TRACE_COLUMNS
         # the loader's target carries the exporter's columns in the same order (plus additions after them)
@@ -88,3 +93,32 @@ def test_the_local_stack_runs_with_the_docker_stacks_shared_server_settings(loca
         .result_rows
     )
     assert dict(rows) == wanted
+
+
+def test_the_local_stack_reaches_the_latest_migration_at_start(local_stack):
+    latest = load(MIGRATIONS)
+    rows = local_stack.client().query(f"SELECT version, name FROM {TABLE} FINAL ORDER BY version").result_rows
+    assert rows == [(m.version, m.name) for m in latest]
+
+
+def test_the_local_stack_upgrades_a_data_dir_of_an_older_level_at_start(tmp_path: Path):
+    """A data directory at migration N-1 (an older checkout's), with rows: the stack applies N at start."""
+    migrations = load(MIGRATIONS)
+    engine = Engine(tmp_path / "data" / "clickhouse")  # where the stack keeps its chDB data
+    try:
+        migrate(engine, migrations[:-1])
+        engine.command(
+            "INSERT INTO otel.otel_traces (Timestamp, TraceId, SpanId) VALUES (now64(9), 'aa', 'bb')"
+        )
+    finally:
+        engine.close()
+    handle = start_local_stack(tmp_path / "data")
+    try:
+        client = handle.client()
+        rows = client.query(f"SELECT version, name FROM {TABLE} FINAL ORDER BY version").result_rows
+        assert rows == [(m.version, m.name) for m in migrations]
+        assert client.query("SELECT TraceId FROM otel.otel_traces").result_rows == [("aa",)]
+    finally:
+        stop_local_stack(handle)
+    log = (tmp_path / "data.log").read_text()
+    assert f"applied migration 1/1: {migrations[-1].name}" in log, log

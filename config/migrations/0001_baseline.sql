@@ -1,6 +1,7 @@
--- click-ai schema: the one source of truth for every table.
--- Applied by the ClickHouse image (/docker-entrypoint-initdb.d/) and by the local stack at start.
--- Idempotent: every statement is IF NOT EXISTS. Runs unchanged on ClickHouse 26.x and chDB 26.9.
+-- Migration 1, the baseline: every table as config/init-db.sql created it when the schema moved to numbered
+-- migrations (config/migrations/README.md), less the later patch that is migration 2.
+-- Idempotent (every statement IF NOT EXISTS), so a volume made by init-db.sql before migrations existed takes it
+-- as a no-op. Runs unchanged on ClickHouse 26.x and chDB 26.9.
 -- The default.* tables are the OpenTelemetry Collector clickhouseexporter's tables (classic traces
 -- schema, 0.151+ logs schema), created here because the exporter runs with create_schema: false.
 -- tests/collector/test_schema.py compares them with what the real exporter 0.159.0 creates; the remaining
@@ -389,14 +390,14 @@ ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 TTL toDateTime(Timestamp) + toIntervalDay(3)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
 
 CREATE TABLE IF NOT EXISTS otel.otel_traces_trace_id_ts AS default.otel_traces_trace_id_ts
 ENGINE = MergeTree
 PARTITION BY toDate(Start)
 ORDER BY (TraceId, Start)
 TTL toDateTime(Start) + toIntervalDay(3)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otel_traces_trace_id_ts_mv
 TO otel.otel_traces_trace_id_ts
@@ -417,12 +418,6 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
 TTL toDateTime(Timestamp) + toIntervalDay(3)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000;
-
--- A data directory made before the loader needed it keeps its old tables: give them the setting. The
--- lookup table needs it too: a deduplicated insert still reaches the materialized view, whose block is then
--- deduplicated in its target table.
-ALTER TABLE otel.otel_traces MODIFY SETTING non_replicated_deduplication_window = 10000;
-ALTER TABLE otel.otel_traces_trace_id_ts MODIFY SETTING non_replicated_deduplication_window = 10000;
 
 -- s3-loader bookkeeping: one row per attempt at an S3 object version (key, etag); the newest row wins
 -- (ReplacingMergeTree on updated_at; read with FINAL). status: loaded | failed | skipped (metrics files).
