@@ -37,7 +37,9 @@ def test_migrations_run_at_every_start_so_old_volumes_get_new_tables(compose):
         migrate["environment"]["CLICKHOUSE_PASSWORD"]
         == services["clickhouse"]["environment"]["CLICKHOUSE_PASSWORD"]
     )
-    assert migrate["image"] == services["s3-loader"]["image"]  # an image that carries click_common
+    # the shared base plus click_common (config/python-service/Dockerfile), not a whole service image
+    assert migrate["build"]["dockerfile"] == "config/python-service/Dockerfile"
+    assert migrate["build"]["target"] == "migrate"
     assert migrate["depends_on"]["clickhouse"]["condition"] == "service_healthy"
     for name in ("otel-collector", "s3-loader", "embedding-enricher", "agent", "mcp", "hyperdx"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
