@@ -40,14 +40,6 @@ class Built:
     build_s: float
 
     @property
-    def host(self) -> str:
-        return self.stack.host
-
-    @property
-    def clickhouse_port(self) -> int:
-        return self.stack.clickhouse_port
-
-    @property
     def window(self) -> tuple[str, str]:
         """The drop from the start of PRE_DROP to the end of POST_DROP (ISO-8601 UTC, whole seconds)."""
         drop = self.labels["drops"][0]
