@@ -90,7 +90,7 @@ class Launcher:
         return self.ports.otlp
 
     def _base_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(self.drop_prefixes or ("\0",))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(self.drop_prefixes)}
         env.update({variable: self.passwords.get(user, "") for user, variable in PASSWORD_VARIABLES.items()})
         env["PYTHONUNBUFFERED"] = "1"
         return env
