@@ -26,13 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from local_stack.launch import Launcher
 from trace_agent.db import Database
 from trace_agent.embedding import embed
 from trace_agent.settings import Settings
 from trace_agent.timewindow import utcnow
 from trace_agent.tools import TOOLS, ToolContext, execute
-
-from tests.support.stack import start_local_stack, stop_local_stack
 
 SERVICES = (
     "['frontend','launch','waiting-room','inventory','checkout','payment','notification','fulfillment']"
@@ -209,7 +208,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
+        stack = Launcher(Path(tmp) / "data").start()
         try:
             calls = prepare(stack, args.spans, args.enriched)
 
@@ -274,7 +273,7 @@ def main() -> int:
             )
             db.close()
         finally:
-            stop_local_stack(stack)
+            stack.stop()
 
     worst = max(rows, key=lambda r: r[7])
     slowest = max(rows, key=lambda r: r[4])

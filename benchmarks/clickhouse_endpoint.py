@@ -17,9 +17,8 @@ from pathlib import Path
 
 import chdb
 from click_common.migrations import load
+from local_stack.launch import Launcher
 from local_stack.paths import MIGRATIONS
-
-from tests.support.stack import start_local_stack, stop_local_stack
 
 COLUMNS = (
     "Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName, "
@@ -110,7 +109,7 @@ def main() -> None:
         payload = bytes(direct.query(SPANS_SQL.replace("ROWS", str(args.rows)), "Native").bytes())
         print(f"prepared {args.rows:,} span rows as {len(payload) / 1e6:.0f} MB of Native in "
               f"{time.perf_counter() - started:.1f}s", flush=True)  # fmt: skip
-        stack = start_local_stack(Path(tmp) / "endpoint")
+        stack = Launcher(Path(tmp) / "endpoint").start()
         port = stack.clickhouse_port
         insert_sql = f"INSERT INTO default.otel_traces ({COLUMNS}) FORMAT Native"
         read_sql = "SELECT * FROM default.otel_traces FORMAT Native"
@@ -155,7 +154,7 @@ def main() -> None:
                     flush=True,
                 )
         finally:
-            stop_local_stack(stack)
+            stack.stop()
             direct.close()
 
     med = {k: statistics.median(v) for k, v in results.items()}

@@ -16,11 +16,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from local_stack.launch import Launcher
 from local_stack.real_collector import build as otelcol_build
 
 from tests.collector.otelcol import RealCollector
 from tests.support.otlp_samples import traces_request
-from tests.support.stack import start_local_stack, stop_local_stack
 
 
 def bodies(requests: int, spans: int) -> list[bytes]:
@@ -66,21 +66,21 @@ def main() -> None:
     payloads = bodies(args.requests, args.spans)
     expected = args.requests * args.spans
     with tempfile.TemporaryDirectory(prefix="bench-collector-") as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
+        stack = Launcher(Path(tmp) / "data").start()
         try:
             stack.reset()
             collector = RealCollector(binary, stack, Path(tmp) / "otelcol").start()
             try:
-                real_s = run(stack, collector.otlp_http_url, payloads, args.clients, expected)
+                real_s = run(stack, collector.otlp.http_url, payloads, args.clients, expected)
             finally:
                 collector.stop()
                 collector.kill()
             real_objects = stack.s3().list_objects_v2(Bucket=stack.bucket).get("KeyCount", 0)
             stack.reset()
-            standin_s = run(stack, stack.otlp_http_url, payloads, args.clients, expected)
+            standin_s = run(stack, stack.otlp.http_url, payloads, args.clients, expected)
             standin_objects = stack.s3().list_objects_v2(Bucket=stack.bucket).get("KeyCount", 0)
         finally:
-            stop_local_stack(stack)
+            stack.stop()
     real_rate, standin_rate = expected / real_s, expected / standin_s
     print(
         f"traffic: {args.requests} requests x {args.spans} spans, {args.clients} clients ({expected} spans)"

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack import docker_engine
+from local_stack.launch import Launcher
 
 from tests.support.docker_stack import DockerStack
-from tests.support.stack import REPO, start_local_stack, stop_local_stack
+from tests.support.stack import REPO
 
 PROJECT = "click-ai-bench"
 COUNTS = (
@@ -87,30 +88,11 @@ def drop(client_factory: Callable, env: dict[str, str], seed: int, time_scale: f
 
 
 def local_side(seed: int, time_scale: float, timeout: float, workdir: Path) -> Side:
-    stack = start_local_stack(workdir / "local")
-    logs = workdir / "logs"
-    logs.mkdir(exist_ok=True)
-    services = []
-    try:
+    with Launcher(workdir / "local", log_dir=workdir / "logs") as stack:
         for module, ready in (("s3_loader", "loading s3://"), ("enricher", "enricher started")):
-            out = logs / f"{module}.log"
-            process = subprocess.Popen(
-                [sys.executable, "-m", module], env=stack.env(), cwd=REPO,
-                stdout=out.open("wb"), stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            services.append(process)
-            deadline = time.monotonic() + 300
-            while ready not in out.read_text(errors="replace"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"{module} did not start; see {out}")
-                time.sleep(0.5)
+            stack.service(module).wait_for_log(ready)
         log("local: stack, loader and enricher up; the drop starts")
         side = drop(stack.client, stack.env(), seed, time_scale, timeout)
-    finally:
-        for process in services:
-            process.terminate()
-            process.wait(timeout=60)
-        stop_local_stack(stack)
     side.name = "local"
     return side
 

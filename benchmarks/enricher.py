@@ -36,13 +36,12 @@ from enricher.settings import DEFAULT_MODEL_NAME, Settings, default_model_path
 from enricher.span_text import SpanFields, span_text
 from enricher.store import Store
 from local_stack.collector.otlp_json import traces_to_json
+from local_stack.launch import Launcher
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otlp_rows import TRACE_COLUMNS, trace_rows
 from snkrs_generator import Exporters, run
 from snkrs_generator import Settings as GeneratorSettings
-
-from tests.support.stack import start_local_stack, stop_local_stack
 
 
 class RowsExporter(SpanExporter):
@@ -167,7 +166,7 @@ def main() -> int:
     model = Model(default_model_path())
     model.encode(["warm-up: api-gateway server span GET /feed; ok"] * 8)
     with tempfile.TemporaryDirectory() as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
+        stack = Launcher(Path(tmp) / "data").start()
         try:
             client = stack.client()
             insert(client, rows)
@@ -253,7 +252,7 @@ def main() -> int:
                 f"distinct_ratio={distinct_ratio:.2f} ratio={ratio:.1f}"
             )
         finally:
-            stop_local_stack(stack)
+            stack.stop()
     return 0
 
 

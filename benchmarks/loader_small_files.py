@@ -24,16 +24,16 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from local_stack.launch import Launcher
 from s3_loader.settings import LoaderSettings
 
 from benchmarks.s3_loader import collector_file, loaded_spans, native_sql, reset_loaded, timed_pass
-from tests.support.stack import StackHandle, fresh_local_stack
 
 FLOOR_SPANS_S = 5000
 LARGE_SPANS_PER_FILE = 8192
 
 
-def upload(stack: StackHandle, prefix: str, spans: int, per_file: int) -> int:
+def upload(stack: Launcher, prefix: str, spans: int, per_file: int) -> int:
     """spans split into files of per_file spans under prefix (the same seeds, so the same kind of data)."""
     s3 = stack.s3()
     files = max(1, -(-spans // per_file))
@@ -55,11 +55,11 @@ def main() -> None:
     parser.add_argument("--spans-per-file", type=int, default=200, help="one collector batch (200 ms)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    with fresh_local_stack("bench-loader-small-") as stack:
+    with Launcher.temporary("bench-loader-small-") as stack:
         run(stack, args)
 
 
-def run(stack: StackHandle, args: argparse.Namespace) -> None:
+def run(stack: Launcher, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     small_files = upload(stack, "otel/small", args.spans, args.spans_per_file)
     large_files = upload(stack, "otel/large", args.spans, LARGE_SPANS_PER_FILE)
@@ -76,7 +76,7 @@ def run(stack: StackHandle, args: argparse.Namespace) -> None:
 
     def native_side(prefix: str) -> float:
         t0 = time.perf_counter()
-        client.command(native_sql(f"{stack.s3_url}/{stack.bucket}/{prefix}/traces_*.json"))
+        client.command(native_sql(f"{stack.ports.s3_url}/{stack.bucket}/{prefix}/traces_*.json"))
         seconds = time.perf_counter() - t0
         assert loaded_spans(client) == args.spans
         return seconds

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import anyio
+from local_stack.launch import Launcher, free_port, stop_process, wait_listening
 from mcp import Client
 from trace_agent.db import Database
 from trace_agent.results import model_text
@@ -38,8 +39,6 @@ from trace_agent.settings import Settings
 from trace_agent.tools import ToolContext, execute
 
 from benchmarks.agent_tools import prepare, quantile
-from tests.conftest import free_port, start_local_stack, stop_local_stack
-from tests.support.stack import wait_listening
 
 
 def start_server(stack, port: int, cwd: str) -> subprocess.Popen:
@@ -154,7 +153,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mcp-bench-") as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
+        stack = Launcher(Path(tmp) / "data").start()
         server = None
         try:
             calls = prepare(stack, args.spans, args.enriched)
@@ -171,9 +170,8 @@ def main() -> int:
             db.close()
         finally:
             if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
-            stop_local_stack(stack)
+                stop_process(server)
+            stack.stop()
 
     worst_sdk = max(rows, key=lambda r: r[5])
     slowest = max(rows, key=lambda r: r[4])

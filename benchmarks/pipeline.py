@@ -32,8 +32,6 @@ import argparse
 import concurrent.futures
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -43,8 +41,7 @@ from pathlib import Path
 
 import orjson
 from local_stack.collector.payload import Signal, decode_json
-
-from tests.support.stack import REPO, StackHandle, start_local_stack, stop_local_stack
+from local_stack.launch import Child, Launcher
 
 LAG_FLOOR_S = 30.0
 RECOVERED_UNDER_S = 5.0  # issue 17: the lag is "back" once it stays under this
@@ -81,64 +78,29 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _service(module: str, stack: StackHandle, log_dir: Path, *args: str, **env: str) -> subprocess.Popen:
-    log = open(log_dir / f"{module}.log", "ab")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        env=stack.env(**env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
-
-
-def _wait_for_log(path: Path, text: str, process: subprocess.Popen, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not (path.exists() and text in path.read_text(errors="replace")):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{process.args} did not log {text!r}; see {path}")
-        time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def accepted_spans(stack: StackHandle) -> int:
-    with urllib.request.urlopen(f"{stack.otlp_http_url}/status", timeout=30) as answer:
+def accepted_spans(stack: Launcher) -> int:
+    with urllib.request.urlopen(f"{stack.otlp.http_url}/status", timeout=30) as answer:
         traces = orjson.loads(answer.read())["signals"]["traces"]
     return traces["received"] - traces["rejected"]
 
 
-def run_live(stack: StackHandle, log_dir: Path, time_scale: float, settle_s: float) -> LiveRun:
+def run_live(stack: Launcher, time_scale: float, settle_s: float) -> LiveRun:
     client = stack.client()
-    loader = _service("s3_loader", stack, log_dir)
-    enricher = _service("enricher", stack, log_dir)
+    loader = stack.service("s3_loader")
+    enricher = stack.service("enricher")
     # the drop starts once both services are up (the enricher's model loaded), as in a deployed stack: at
     # time-scale 10 the whole PRE_DROP lasts less than the model's load on a busy machine
-    _wait_for_log(log_dir / "s3_loader.log", "loading s3://", loader)
-    _wait_for_log(log_dir / "enricher.log", "enricher started", enricher)
+    loader.wait_for_log("loading s3://")
+    enricher.wait_for_log("enricher started")
     run = LiveRun()
-    generator = subprocess.Popen(
-        [sys.executable, "-m", "snkrs_generator", "--once", "--time-scale", str(time_scale)],
-        env=stack.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-    )  # fmt: skip
+    generator = stack.service("snkrs_generator", "--once", "--time-scale", str(time_scale))
 
     def follow() -> None:
-        assert generator.stdout is not None
-        with open(log_dir / "snkrs_generator.log", "w") as out:
-            for line in generator.stdout:
-                out.write(line)
-                match = PHASE.search(line)
-                if match:
-                    run.phase_end[match[1]] = time.time()
-                    _log(f"generator: {line.strip()[:160]}")
+        for line in generator.follow():
+            match = PHASE.search(line)
+            if match:
+                run.phase_end[match[1]] = time.time()
+                _log(f"generator: {line.strip()[:160]}")
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
@@ -150,28 +112,23 @@ def run_live(stack: StackHandle, log_dir: Path, time_scale: float, settle_s: flo
             run.samples.append(Sample(time.time(), received, loaded, enriched))
             if len(run.samples) % 15 == 0:
                 _log(f"received={received} loaded={loaded} enriched={enriched}")
-            if generator.poll() is not None and settle_deadline is None:
+            if generator.returncode is not None and settle_deadline is None:
                 settle_deadline = time.monotonic() + settle_s
             caught_up = received > 0 and received == loaded == enriched
             if settle_deadline and (caught_up or time.monotonic() > settle_deadline):
                 break
             time.sleep(1.0)
     finally:
-        _stop(generator)
+        generator.stop(60)
         reader.join(timeout=10)
-        _stop(loader)
-        _stop(enricher)
+        stack.stop_services()
         client.close()
     if generator.returncode != 0:
-        raise SystemExit(
-            f"the generator failed ({generator.returncode}); see {log_dir / 'snkrs_generator.log'}"
-        )
+        raise SystemExit(f"the generator failed ({generator.returncode}); see {generator.log_path}")
     return run
 
 
-def _rate_while(
-    stack: StackHandle, process: subprocess.Popen, sql: str, expected: int, timeout: float
-) -> float:
+def _rate_while(stack: Launcher, process: Child, sql: str, expected: int, timeout: float) -> float:
     """Rows/s of `sql`'s count from its first row to `expected` rows (start-up excluded)."""
     client = stack.client()
     first: tuple[float, int] | None = None
@@ -184,11 +141,11 @@ def _rate_while(
                 first = (now, count)
             if count >= expected:
                 break
-            if process.poll() not in (None, 0):
-                raise SystemExit(f"{process.args} failed with {process.returncode}")
+            if process.failed:
+                raise SystemExit(f"{process.name} failed with {process.returncode}\n{process.tail()}")
             time.sleep(0.2)
         else:
-            raise SystemExit(f"{process.args}: {count} of {expected} rows after {timeout:.0f} s")
+            raise SystemExit(f"{process.name}: {count} of {expected} rows after {timeout:.0f} s")
     finally:
         client.close()
     assert first is not None
@@ -196,27 +153,27 @@ def _rate_while(
     return (count - first[1]) / elapsed if count > first[1] else count / elapsed
 
 
-def loader_alone(stack: StackHandle, log_dir: Path, spans: int) -> float:
+def loader_alone(stack: Launcher, spans: int) -> float:
     client = stack.client()
     for (name,) in client.query(
         "SELECT name FROM system.tables WHERE database = 'otel' AND engine LIKE '%MergeTree%'"
     ).result_rows:
         client.command(f"TRUNCATE TABLE otel.`{name}`")
     client.close()
-    process = _service("s3_loader", stack, log_dir, "--once")
+    process = stack.service("s3_loader", "--once")
     rate = _rate_while(stack, process, "SELECT count() FROM otel.otel_traces", spans, 600)
     process.wait(timeout=120)
     return rate
 
 
-def enricher_alone(stack: StackHandle, log_dir: Path, spans: int) -> float:
-    process = _service("enricher", stack, log_dir, "--once")
+def enricher_alone(stack: Launcher, spans: int) -> float:
+    process = stack.service("enricher", "--once")
     rate = _rate_while(stack, process, "SELECT count() FROM otel.otel_traces_enriched", spans, 1200)
     process.wait(timeout=120)
     return rate
 
 
-def receiver_alone(stack: StackHandle) -> tuple[float, int]:
+def receiver_alone(stack: Launcher) -> tuple[float, int]:
     s3 = stack.s3()
     bodies: list[bytes] = []
     spans = 0
@@ -232,7 +189,7 @@ def receiver_alone(stack: StackHandle) -> tuple[float, int]:
 
     def post(body: bytes) -> None:
         request = urllib.request.Request(
-            f"{stack.otlp_http_url}/v1/traces", data=body, headers={"Content-Type": "application/x-protobuf"}
+            f"{stack.otlp.http_url}/v1/traces", data=body, headers={"Content-Type": "application/x-protobuf"}
         )
         urllib.request.urlopen(request, timeout=120).read()
 
@@ -246,13 +203,12 @@ def receiver_alone(stack: StackHandle) -> tuple[float, int]:
     return spans / elapsed, spans
 
 
-def generator_alone(stack: StackHandle, log_dir: Path, seconds: float) -> float:
-    process = _service("snkrs_generator", stack, log_dir, "--flat-out", "--duration", str(seconds))
+def generator_alone(stack: Launcher, seconds: float) -> float:
+    process = stack.service("snkrs_generator", "--flat-out", "--duration", str(seconds))
     process.wait(timeout=seconds + 120)
-    text = (log_dir / "snkrs_generator.log").read_text()
-    finished = re.findall(r"run finished: seconds=([\d.]+) spans=(\d+)", text)
+    finished = re.findall(r"run finished: seconds=([\d.]+) spans=(\d+)", process.log())
     if process.returncode != 0 or not finished:
-        raise SystemExit("the flat-out generator run failed; see snkrs_generator.log")
+        raise SystemExit(f"the flat-out generator run failed; see {process.log_path}")
     duration, spans = finished[-1]
     return int(spans) / float(duration)
 
@@ -268,27 +224,23 @@ def main() -> None:
     args = parser.parse_args()
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))  # kept: the services' logs are worth a look
-    if True:
-        stack = start_local_stack(log_dir / "data")
-        try:
-            _log(f"local stack up (logs in {log_dir}); live: one drop cycle, time-scale {args.time_scale:g}")
-            live = run_live(stack, log_dir, args.time_scale, args.settle)
-            spans = live.samples[-1].received
-            if args.live_only:
-                report(live, args.time_scale, 0.0, 0.0, 0.0, 0.0)
-                return
-            _log(f"live run done: {spans} spans; now each stage alone on the same data")
-            loader_rate = loader_alone(stack, log_dir, spans)
-            _log(f"loader alone: {loader_rate:,.0f} spans/s")
-            enricher_rate = enricher_alone(stack, log_dir, spans)
-            _log(f"enricher alone: {enricher_rate:,.0f} spans/s")
-            receiver_rate, replayed = receiver_alone(stack)
-            _log(f"receiver alone: {receiver_rate:,.0f} spans/s ({replayed} spans replayed)")
-            generator_rate = generator_alone(stack, log_dir, args.flat_out_seconds)
-            _log(f"generator flat out: {generator_rate:,.0f} spans/s")
-        finally:
-            stop_local_stack(stack)
-        report(live, args.time_scale, loader_rate, enricher_rate, receiver_rate, generator_rate)
+    with Launcher(log_dir / "data") as stack:
+        _log(f"local stack up (logs in {log_dir}); live: one drop cycle, time-scale {args.time_scale:g}")
+        live = run_live(stack, args.time_scale, args.settle)
+        spans = live.samples[-1].received
+        if args.live_only:
+            report(live, args.time_scale, 0.0, 0.0, 0.0, 0.0)
+            return
+        _log(f"live run done: {spans} spans; now each stage alone on the same data")
+        loader_rate = loader_alone(stack, spans)
+        _log(f"loader alone: {loader_rate:,.0f} spans/s")
+        enricher_rate = enricher_alone(stack, spans)
+        _log(f"enricher alone: {enricher_rate:,.0f} spans/s")
+        receiver_rate, replayed = receiver_alone(stack)
+        _log(f"receiver alone: {receiver_rate:,.0f} spans/s ({replayed} spans replayed)")
+        generator_rate = generator_alone(stack, args.flat_out_seconds)
+        _log(f"generator flat out: {generator_rate:,.0f} spans/s")
+    report(live, args.time_scale, loader_rate, enricher_rate, receiver_rate, generator_rate)
 
 
 def _recovery(samples: list[Sample], lags: list[float], after: float, under: float, until: float) -> float:

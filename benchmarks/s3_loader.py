@@ -23,11 +23,10 @@ import time
 
 import orjson
 from clickhouse_connect.driver.client import Client
+from local_stack.launch import Launcher
 from s3_loader.documents import prepare
 from s3_loader.loader import Loader
 from s3_loader.settings import LoaderSettings
-
-from tests.support.stack import fresh_local_stack
 
 SERVICES = (
     "api-gateway", "waiting-room", "account", "feed", "launch", "inventory", "checkout", "payment",
@@ -200,7 +199,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with fresh_local_stack("bench-s3-loader-") as stack:
+    with Launcher.temporary("bench-s3-loader-") as stack:
         run(stack, args)
 
 
@@ -231,7 +230,7 @@ def run(stack, args: argparse.Namespace) -> None:
 
     def native_side() -> float:
         reset_loaded(client)
-        url = f"{stack.s3_url}/{stack.bucket}/otel/bench/traces_*{suffix}"
+        url = f"{stack.ports.s3_url}/{stack.bucket}/otel/bench/traces_*{suffix}"
         t0 = time.perf_counter()
         client.command(native_sql(url))
         seconds = time.perf_counter() - t0

@@ -27,14 +27,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from local_stack.launch import Launcher
 from trace_agent import queries
 from trace_agent.db import Database
 from trace_agent.embedding import _model, default_model_path, embed
 from trace_agent.settings import Settings
 from trace_agent.timewindow import resolve_window, utcnow
 from trace_agent.tools import ToolContext, execute
-
-from tests.support.stack import start_local_stack, stop_local_stack
 
 SERVICES = {
     "frontend": ["GET /launch/{sku}", "GET /", "GET /product/{sku}"],
@@ -112,7 +111,7 @@ def main() -> int:
     parser.add_argument("--spans", type=int, default=200_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vector-recall-") as tmp:
-        stack = start_local_stack(Path(tmp) / "data")
+        stack = Launcher(Path(tmp) / "data").start()
         try:
             writer = stack.client()
             names, vectors = generate(writer, args.spans)
@@ -172,7 +171,7 @@ def main() -> int:
             db.close()
             writer.close()
         finally:
-            stop_local_stack(stack)
+            stack.stop()
 
     mean = statistics.mean
     print(

@@ -63,8 +63,8 @@ def edges() -> dict[tuple[str, str], set[str]]:
 def allowed(importer: str, imported: str) -> bool:
     if imported in SHARED:
         return True
-    if importer in TOOLS:
-        return imported == "trace_agent"
+    if importer in TOOLS:  # the agent it scores, and the launcher for its scenarios' stacks
+        return imported in {"trace_agent", "local_stack"}
     return False
 
 
@@ -214,3 +214,112 @@ def test_no_module_edits_sys_path():
                 if isinstance(t, ast.Attribute) and t.attr == "path" and getattr(t.value, "id", "") == "sys":
                     edits.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert edits == []
+
+
+# --- one launcher ---------------------------------------------------------------------------------------
+LAUNCHER = "local_stack.launch"
+LAUNCHER_DIR = REPO / "local-stack/local_stack/launch"
+# Issue 28: four launchers started "a local stack plus services on free ports, wait, stop". Now each of these
+# does it through the one in local_stack.launch: `just local`'s supervisor (the ports it moves), the eval,
+# every benchmark that starts a stack, and the tests' support code.
+LAUNCHER_USERS = [
+    "local-stack/local_stack/supervisor/__main__.py",
+    "eval/snkrs_eval/stack.py",
+    *(f"benchmarks/{name}.py" for name in (
+        "agent_tools", "clickhouse_endpoint", "collector", "docker_stack", "enricher", "loader_small_files",
+        "mcp", "pipeline", "s3_loader", "vector_recall",
+    )),
+    "tests/conftest.py",
+    "tests/support/stack.py",
+    "tests/collector/pipeline.py",
+    "tests/collector/otelcol.py",
+    "tests/e2e/test_pipeline.py",
+]  # fmt: skip
+# What only the launcher defines: finding a free port, stopping a process, starting or stopping a stack.
+LAUNCHER_HELPERS = {"free_port", "stop_process", "wait_listening", "start_local_stack", "stop_local_stack"}
+
+
+def python_files() -> list[Path]:
+    return [
+        path
+        for path in sorted(REPO.rglob("*.py"))
+        if not {".venv", ".cache", ".local", "node_modules"} & set(path.relative_to(REPO).parts)
+    ]
+
+
+def module_name(path: Path) -> str:
+    """The dotted name `path` is imported as (below its package's folder, or the repository root)."""
+    for name, package in PACKAGES.items():
+        if package in path.parents:
+            parts = [name, *path.relative_to(package).with_suffix("").parts]
+            break
+    else:
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts).removesuffix(".__init__")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The full dotted names `path` imports (relative ones resolved; `from m import n` gives m and m.n)."""
+    here = module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found |= {target, *(f"{target}.{alias.name}" for alias in node.names)}
+    return found
+
+
+def test_the_import_reader_resolves_relative_imports():
+    names = imported_modules(REPO / "local-stack/local_stack/supervisor/__main__.py")
+    assert "local_stack.paths" in names and "local_stack.supervisor.processes" in names
+
+
+@pytest.mark.parametrize("user", LAUNCHER_USERS)
+def test_the_supervisor_eval_benchmarks_and_tests_start_stacks_through_the_launcher(user):
+    imported = imported_modules(REPO / user)
+    assert any(name == LAUNCHER or name.startswith(f"{LAUNCHER}.") for name in imported), (
+        f"{user} does not import {LAUNCHER}"
+    )
+
+
+def test_the_eval_takes_only_the_launcher_from_the_stand_ins():
+    taken = {
+        name
+        for path in TOOLS["snkrs_eval"].rglob("*.py")
+        for name in imported_modules(path)
+        if name.split(".")[0] == "local_stack"
+    }
+    assert taken and all(name == LAUNCHER or name.startswith(f"{LAUNCHER}.") for name in taken), taken
+
+
+def test_only_the_launcher_finds_free_ports_stops_processes_or_starts_a_stack():
+    """No second `free_port` (a socket bound to port 0 to learn a free one), `stop_process`, or command line
+    that starts `python -m local_stack` outside the launcher; the stack's own command-line tests
+    (tests/local_stack) start it by hand on purpose."""
+    found = []
+    for path in python_files():
+        if LAUNCHER_DIR in path.parents or path == Path(__file__):
+            continue
+        where = str(path.relative_to(REPO))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name in LAUNCHER_HELPERS:
+                found.append(f"{where}:{node.lineno} defines {node.name}")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "bind"
+                and node.args
+                and isinstance(node.args[0], ast.Tuple)
+                and isinstance(node.args[0].elts[-1], ast.Constant)
+                and node.args[0].elts[-1].value == 0
+            ):
+                found.append(f"{where}:{node.lineno} binds port 0")
+            elif isinstance(node, ast.List) and not where.startswith("tests/local_stack/"):
+                words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                if any(words[i : i + 2] == ["-m", "local_stack"] for i in range(len(words))):
+                    found.append(f"{where}:{node.lineno} starts python -m local_stack")
+    assert found == []

@@ -39,8 +39,8 @@ class Options:
 
 def agent_settings(built: Built, options: Options) -> Settings:
     overrides: dict[str, Any] = {
-        "clickhouse_host": built.host,
-        "clickhouse_port": built.clickhouse_port,
+        "clickhouse_host": built.stack.host,
+        "clickhouse_port": built.stack.clickhouse_port,
         "clickhouse_user": "agent",
         "clickhouse_password": "",
         **options.agent_overrides,

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from local_stack.launch import free_port
 
 _ids = itertools.count(1)
 
@@ -68,9 +68,7 @@ class FakeAnthropic:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
-        with socket.socket() as sock:
-            sock.bind((host, 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port(host)
 
     @property
     def url(self) -> str:

@@ -7,10 +7,9 @@ import logging
 import time
 
 import pytest
+from local_stack.launch import free_port
 from trace_agent.db import RETRY_SECONDS, Database, QueryError
 from trace_agent.settings import Settings
-
-from tests.support.stack import free_port
 
 
 def test_a_dead_server_is_retried_then_a_query_error_naming_it(caplog):

@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 import pytest
 from click_common.config import EXIT_CONFIG
+from local_stack.launch import Launcher, free_port, stop_process, wait_listening
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -31,9 +32,8 @@ from trace_agent.prompts import POLICY, SEED_QUESTIONS, SERVER_INSTRUCTIONS, SYS
 from trace_agent.results import DATA_PREAMBLE
 from trace_agent.tools import TOOLS
 
-from tests.conftest import REPO, StackHandle, free_port
 from tests.support.spans import Span, hex_id, insert, minutes_ago
-from tests.support.stack import wait_listening
+from tests.support.stack import REPO
 
 TRANSPORTS = ["stdio", "http"]
 ENRICHED_COLUMNS = [
@@ -47,7 +47,7 @@ TEXTS = [
 ]
 
 
-def server_env(stack: StackHandle, **overrides: str) -> dict[str, str]:
+def server_env(stack: Launcher, **overrides: str) -> dict[str, str]:
     # The server's own spans would land in the tables these tests count (telemetry has its own tests below).
     env = stack.env(
         AGENT_CLICKHOUSE_USER="agent", AGENT_CLICKHOUSE_PASSWORD="", TOKENIZERS_PARALLELISM="false",
@@ -58,7 +58,7 @@ def server_env(stack: StackHandle, **overrides: str) -> dict[str, str]:
     return env
 
 
-def start_http(stack: StackHandle, cwd: Path, port: int, **env: str) -> subprocess.Popen:
+def start_http(stack: Launcher, cwd: Path, port: int, **env: str) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "trace_agent.mcp", "--http", "--port", str(port)],
         env=server_env(stack, **env), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -67,25 +67,16 @@ def start_http(stack: StackHandle, cwd: Path, port: int, **env: str) -> subproce
     return process
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
-def http_url(local_stack: StackHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def http_url(local_stack: Launcher, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     process = start_http(local_stack, tmp_path_factory.mktemp("mcp-http"), port)
     yield f"http://127.0.0.1:{port}/mcp"
-    stop(process)
+    stop_process(process, 15)
 
 
 @pytest.fixture
-def connect(request, stack: StackHandle, tmp_path: Path):
+def connect(request, stack: Launcher, tmp_path: Path):
     """`connect(transport)` → an official MCP client for that transport (stdio spawns its own server)."""
 
     def make(transport: str) -> Client:
@@ -444,7 +435,7 @@ def test_token_guards_http_when_set(stack, tmp_path):
         with pytest.raises(BaseExceptionGroup):  # the official client gets the 401 too
             anyio.run(session, "wrong")
     finally:
-        stop(process)
+        stop_process(process, 15)
 
 
 def test_http_on_loopback_refuses_a_foreign_host_or_origin(stack, tmp_path):
@@ -476,7 +467,7 @@ def test_http_on_loopback_refuses_a_foreign_host_or_origin(stack, tmp_path):
         assert post() == 200
         assert post(Origin=f"http://localhost:{port}") == 200
     finally:
-        stop(process)
+        stop_process(process, 15)
 
 
 def test_a_user_that_can_write_is_refused(stack, tmp_path):
@@ -597,7 +588,7 @@ def test_the_http_servers_spans_reach_the_stack(stack, tmp_path):
     try:
         anyio.run(session)
     finally:
-        stop(process)
+        stop_process(process, 15)
     client = stack.client()
     deadline, rows = time.monotonic() + 20, []
     while time.monotonic() < deadline and not rows:

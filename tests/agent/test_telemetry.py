@@ -78,7 +78,7 @@ def test_off_with_a_setting(settings):
 
 
 def test_real_export_to_the_stack_and_left_out_of_answers(settings, ctx, stack, fake_api, checkout):
-    telemetry = Telemetry.from_settings(settings.model_copy(update={"otlp_endpoint": stack.otlp_http_url}))
+    telemetry = Telemetry.from_settings(settings.model_copy(update={"otlp_endpoint": stack.otlp.http_url}))
     ask(settings, ctx, fake_api, telemetry)
     telemetry.shutdown()  # flushes the batch over OTLP/HTTP to the receiver
 

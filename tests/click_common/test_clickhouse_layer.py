@@ -11,8 +11,7 @@ import pytest
 from click_common import clickhouse
 from click_common.backoff import GaveUp, Stopped, call_with_backoff, short_reason
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
-
-from tests.conftest import free_port
+from local_stack.launch import free_port
 
 log = logging.getLogger("test_backoff")
 

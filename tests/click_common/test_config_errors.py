@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from click_common.config import EXIT_CONFIG, WHERE, ConfigError, env_name, load_settings
+from local_stack.launch import free_port
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

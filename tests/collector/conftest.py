@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_stack.launch import Launcher
 
 from tests.collector.otelcol import RealCollector, binary_or_skip
-from tests.conftest import StackHandle
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +20,7 @@ def otelcol_binary() -> Path:
 
 @pytest.fixture
 def real_collector(
-    otelcol_binary: Path, stack: StackHandle, tmp_path: Path
+    otelcol_binary: Path, stack: Launcher, tmp_path: Path
 ) -> Iterator[Callable[..., RealCollector]]:
     """Starts the real collector with the project's config (addresses changed, `edit` applied)."""
     started: list[RealCollector] = []

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
-import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
@@ -21,10 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
+from local_stack.launch import Child, Launcher, OtlpPorts, free_port
 from local_stack.real_collector import build as otelcol_build
 from local_stack.real_collector.validate import COLLECTOR_CONFIG
-
-from tests.conftest import StackHandle, free_port
 
 
 def binary_or_skip() -> Path:
@@ -43,24 +40,23 @@ def project_config() -> dict[str, Any]:
 
 @dataclass
 class Ports:
-    grpc: int = field(default_factory=free_port)
-    http: int = field(default_factory=free_port)
+    otlp: OtlpPorts = field(default_factory=OtlpPorts)
     health: int = field(default_factory=free_port)
     metrics: int = field(default_factory=free_port)
 
 
 def local_config(
-    stack: StackHandle, ports: Ports, queue_dir: Path, edit: Callable[[dict[str, Any]], None] | None = None
+    stack: Launcher, ports: Ports, queue_dir: Path, edit: Callable[[dict[str, Any]], None] | None = None
 ) -> dict[str, Any]:
     """The project's collector config with its addresses pointed at the local stack (and `edit` applied)."""
     config = copy.deepcopy(project_config())
     config["extensions"]["health_check"]["endpoint"] = f"127.0.0.1:{ports.health}"
     config["extensions"]["file_storage"]["directory"] = str(queue_dir)  # the persistent queues
     protocols = config["receivers"]["otlp"]["protocols"]
-    protocols["grpc"]["endpoint"] = f"127.0.0.1:{ports.grpc}"
-    protocols["http"]["endpoint"] = f"127.0.0.1:{ports.http}"
-    config["exporters"]["clickhouse"]["endpoint"] = stack.clickhouse_url
-    config["exporters"]["awss3"]["s3uploader"]["endpoint"] = stack.s3_url
+    protocols["grpc"]["endpoint"] = ports.otlp.grpc_endpoint
+    protocols["http"]["endpoint"] = f"{ports.otlp.host}:{ports.otlp.http}"
+    config["exporters"]["clickhouse"]["endpoint"] = stack.ports.clickhouse_url
+    config["exporters"]["awss3"]["s3uploader"]["endpoint"] = stack.ports.s3_url
     # the collector's own metrics listen on :8888 unless told otherwise
     reader = {"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": ports.metrics}}}}
     config["service"]["telemetry"]["metrics"] = {"readers": [reader]}
@@ -69,7 +65,7 @@ def local_config(
     return config
 
 
-def collector_env(stack: StackHandle, **extra: str) -> dict[str, str]:
+def collector_env(stack: Launcher, **extra: str) -> dict[str, str]:
     """What the compose file gives the collector container, with the local stack's values."""
     return {
         "PATH": os.environ.get("PATH", ""),
@@ -87,44 +83,34 @@ def collector_env(stack: StackHandle, **extra: str) -> dict[str, str]:
     }
 
 
-class RealCollector:
+class RealCollector(Child):
     """One collector process; its log is kept in `workdir` and shown when it misbehaves."""
 
     def __init__(
         self,
         binary: Path,
-        stack: StackHandle,
+        stack: Launcher,
         workdir: Path,
         edit: Callable[[dict[str, Any]], None] | None = None,
         ports: Ports | None = None,
     ) -> None:
-        self.binary, self.stack, self.workdir = binary, stack, workdir
+        self.stack, self.workdir = stack, workdir
         self.ports = ports or Ports()
+        self.otlp = self.ports.otlp  # where it receives, as a stack's `otlp`
         self.config = local_config(stack, self.ports, workdir / "queue", edit)
         self.config_path = workdir / "otelcol.yaml"
-        self.log_path = workdir / "otelcol.log"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def otlp_http_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.http}"
-
-    @property
-    def otlp_grpc_endpoint(self) -> str:
-        return f"127.0.0.1:{self.ports.grpc}"
+        command = [str(binary), "--config", str(self.config_path)]
+        super().__init__("otelcol", command, collector_env(stack), workdir / "otelcol.log", cwd=workdir)
 
     def start(self, timeout: float = 60.0) -> RealCollector:
+        """Start it and return once its health check answers."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(self.binary), "--config", str(self.config_path)],
-                env=collector_env(self.stack), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-            )  # fmt: skip
+        super().start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the collector exited with {self.process.returncode}\n{self.tail()}")
+            if self.returncode is not None:
+                raise RuntimeError(f"the collector exited with {self.returncode}\n{self.tail(30)}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.ports.health}/", timeout=1) as response:
                     if response.status == 200:
@@ -133,29 +119,11 @@ class RealCollector:
                 pass
             time.sleep(0.2)
         self.kill()
-        raise RuntimeError(f"the collector was not healthy within {timeout:.0f} s\n{self.tail()}")
+        raise RuntimeError(f"the collector was not healthy within {timeout:.0f} s\n{self.tail(30)}")
 
-    def stop(self, timeout: float = 60.0) -> int:
+    def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM: the collector drains its pipelines (or persists its queues) and exits."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=30)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def tail(self, lines: int = 30) -> str:
-        return "--- otelcol (last lines)\n" + "\n".join(self.log().splitlines()[-lines:])
+        return super().stop(timeout)
 
     def __enter__(self) -> RealCollector:
         return self.start()

@@ -3,7 +3,6 @@ rows, and compare two tables column by column."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import time
@@ -15,11 +14,11 @@ from typing import Any
 
 import orjson
 import pytest
+from local_stack.launch import Launcher, exported_spans
 
-from tests.conftest import StackHandle
 from tests.support.generator_env import COMPRESSED_DROP
+from tests.support.stack import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SIGNAL_TABLES = {"traces": "otel_traces", "logs": "otel_logs"}
 METRIC_TABLES = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
 
@@ -67,36 +66,24 @@ def settled_count(
     pytest.fail(f"{table}: {last} rows after {timeout:.0f} s, expected at least {at_least}\n{tail()}")
 
 
-def run_generator(stack: StackHandle, otlp_http_url: str, log_dir: Path, seed: int = 11) -> int:
+def run_generator(stack: Launcher, otlp_http_url: str, log_dir: Path, seed: int = 11) -> int:
     """One compressed drop cycle into `otlp_http_url`; returns the spans the generator says it exported."""
-    log = log_dir / "generator.log"
-    env = stack.env(**COMPRESSED_DROP, OTEL_EXPORTER_OTLP_ENDPOINT=otlp_http_url)
-    with open(log, "ab") as out:
-        code = subprocess.run(
-            [sys.executable, "-m", "snkrs_generator", "--once", "--seed", str(seed)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, timeout=300,
-        ).returncode  # fmt: skip
-    lines = log.read_text().splitlines()
-    assert code == 0, "\n".join(lines[-20:])
-    found = re.search(r"run finished: .* spans=(\d+) exported=(\d+) dropped=0 failed=0", lines[-1])
-    assert found and found[1] == found[2], lines[-1]
-    return int(found[2])
+    env = {**COMPRESSED_DROP, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_http_url}
+    generator = stack.run("snkrs_generator", "--once", "--seed", str(seed), env=env, log_dir=log_dir)
+    last = generator.output().splitlines()[-1]
+    exported = exported_spans(last)
+    assert exported is not None, last
+    return exported
 
 
-def run_loader_once(stack: StackHandle, log_dir: Path, sql_min_bytes: int = 0) -> str:
+def run_loader_once(stack: Launcher, log_dir: Path, sql_min_bytes: int = 0) -> str:
     """One loader pass. sql_min_bytes=0: small test documents still take ClickHouse's conversion when it can
     do it (the SQL path is checked); a large value keeps every document on the otlp_rows path."""
-    result = subprocess.run(
-        [sys.executable, "-m", "s3_loader", "--once"],
-        env=stack.env(LOADER_SQL_MIN_BYTES=str(sql_min_bytes)), capture_output=True, text=True, cwd=REPO,
-        timeout=300,
-    )  # fmt: skip
-    (log_dir / "loader.log").write_text(result.stdout + result.stderr)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return result.stdout + result.stderr
+    env = {"LOADER_SQL_MIN_BYTES": str(sql_min_bytes)}
+    return stack.run("s3_loader", "--once", env=env, log_dir=log_dir).output()
 
 
-def run_bench(stack: StackHandle) -> str:
+def run_bench(stack: Launcher) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "local_stack.tools.bench", "--settle", "0"],
         env=stack.env(), capture_output=True, text=True, cwd=REPO, timeout=120,

@@ -34,7 +34,7 @@ def test_float_corners_are_written_alike_by_every_route(real_collector, stack, t
     spans = sum(len(ss["spans"]) for rs in document["resourceSpans"] for ss in rs["scopeSpans"])
     client = stack.client()
     collector = real_collector()
-    status, body = post_json(collector.otlp_http_url, "traces", document)
+    status, body = post_json(collector.otlp.http_url, "traces", document)
     assert status == 200, (body, collector.tail())
     assert settled_count(client, "default.otel_traces", spans, tail=collector.tail) == spans
     wait_for_s3_spans(stack, spans, collector.tail)
@@ -60,7 +60,7 @@ def test_float_corners_are_written_alike_by_every_route(real_collector, stack, t
     # the collector stand-in, given the request the real collector was given
     assert snapshot(client, "default", {"otel_traces": "1"}, "real_collector") == {"otel_traces": spans}
     client.command("TRUNCATE TABLE default.otel_traces")
-    status, body = post_json(stack.otlp_http_url, "traces", document)
+    status, body = post_json(stack.otlp.http_url, "traces", document)
     assert status == 200, body
     assert settled_count(client, "default.otel_traces", spans) == spans
     only_real, only_twin, sample = except_both_ways(
@@ -93,7 +93,7 @@ def test_doubles_as_odd_strings_are_taken_or_refused_as_the_real_collector_does(
     client = stack.client()
     collector = real_collector()
     real = {
-        v: post_json(collector.otlp_http_url, "traces", one_span(n, v))[0] for n, v in enumerate(ODD_DOUBLES)
+        v: post_json(collector.otlp.http_url, "traces", one_span(n, v))[0] for n, v in enumerate(ODD_DOUBLES)
     }
     accepted = sum(status == 200 for status in real.values())
     assert 0 < accepted < len(ODD_DOUBLES) and set(real.values()) == {200, 400}, real
@@ -101,7 +101,7 @@ def test_doubles_as_odd_strings_are_taken_or_refused_as_the_real_collector_does(
     assert collector.stop() == 0
     snapshot(client, "default", {"otel_traces": "1"}, "real_collector")
     client.command("TRUNCATE TABLE default.otel_traces")
-    twin = {v: post_json(stack.otlp_http_url, "traces", one_span(n, v))[0] for n, v in enumerate(ODD_DOUBLES)}
+    twin = {v: post_json(stack.otlp.http_url, "traces", one_span(n, v))[0] for n, v in enumerate(ODD_DOUBLES)}
     assert twin == real, [(v, real[v], twin[v]) for v in ODD_DOUBLES if real[v] != twin[v]]
     assert settled_count(client, "default.otel_traces", accepted) == accepted
     only_real, only_twin, sample = except_both_ways(

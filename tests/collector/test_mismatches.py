@@ -65,7 +65,7 @@ def test_m2_m3_m8_on_the_loaders_sql_path(real_collector, stack, tmp_path: Path)
         {**base, "spanId": "00000000000000a3", "kind": -2, "status": {"code": -2}, "endTimeUnixNano": t(20)},
         {**base, "spanId": "00000000000000a4", "kind": 6, "status": {"code": 3}, "endTimeUnixNano": t(20)},
     )
-    assert post_json(collector.otlp_http_url, "traces", doc)[0] == 200
+    assert post_json(collector.otlp.http_url, "traces", doc)[0] == 200
     settled_count(client, "default.otel_traces", 4, tail=collector.tail)
     wait_for_s3_spans(stack, 4, collector.tail)
     assert collector.stop() == 0
@@ -92,7 +92,7 @@ def test_m1_nan_and_infinity_strings(real_collector, stack) -> None:
              kv("ninf", {"doubleValue": "-Infinity"}), kv("arr", nan_array)]  # fmt: skip
     doc = one_span_doc({"traceId": edge_payloads.TRACE, "spanId": "00000000000000b1", "name": "m1",
                         "startTimeUnixNano": t(0), "endTimeUnixNano": t(1), "attributes": attrs})  # fmt: skip
-    assert post_json(collector.otlp_http_url, "traces", doc)[0] == 200
+    assert post_json(collector.otlp.http_url, "traces", doc)[0] == 200
     settled_count(client, "default.otel_traces", 1, tail=collector.tail)
     (row,) = real_rows(client, "SELECT SpanAttributes FROM default.otel_traces")
     assert row[0] == {"arr": "", "inf": "Infinity", "nan": "NaN", "ninf": "-Infinity"}
@@ -111,7 +111,7 @@ def test_m3_duplicates_in_a_large_map_keep_both_entries(real_collector, stack) -
     attrs += [kv("dup", {"stringValue": "first"}), kv("dup", {"stringValue": "second"})]
     doc = one_span_doc({"traceId": edge_payloads.TRACE, "spanId": "00000000000000c1", "name": "m3",
                         "startTimeUnixNano": t(0), "endTimeUnixNano": t(1), "attributes": attrs})  # fmt: skip
-    assert post_json(collector.otlp_http_url, "traces", doc)[0] == 200
+    assert post_json(collector.otlp.http_url, "traces", doc)[0] == 200
     settled_count(client, "default.otel_traces", 1, tail=collector.tail)
     ((keys, values),) = real_rows(
         client, "SELECT mapKeys(SpanAttributes), mapValues(SpanAttributes) FROM default.otel_traces"
@@ -127,10 +127,10 @@ def test_m6_a_metric_without_data_loses_its_request(real_collector, stack) -> No
     doc = edge_payloads.metrics()
     doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].append({"name": "no.data"})
     collector = real_collector()
-    assert post_json(collector.otlp_http_url, "metrics", doc)[0] == 200
-    assert post_json(stack.otlp_http_url, "metrics", doc)[0] == 200
+    assert post_json(collector.otlp.http_url, "metrics", doc)[0] == 200
+    assert post_json(stack.otlp.http_url, "metrics", doc)[0] == 200
     ok = edge_payloads.metrics()
-    assert post_json(stack.otlp_http_url, "metrics", ok)[0] == 200  # a later good request still lands
+    assert post_json(stack.otlp.http_url, "metrics", ok)[0] == 200  # a later good request still lands
     settled_count(client, "default.otel_metrics_summary", 1)
     time.sleep(3)
     assert "metrics type is unset" in collector.log()
@@ -144,7 +144,7 @@ def test_m7_a_wrong_length_id_refuses_the_whole_request_and_empty_ids_are_stored
     collector = real_collector()
     request = traces_request(spans=3, service="m7")
     request.resource_spans[0].scope_spans[0].spans[1].trace_id = b"\x01\x02"
-    for url in (collector.otlp_http_url, stack.otlp_http_url):
+    for url in (collector.otlp.http_url, stack.otlp.http_url):
         http_request = urllib.request.Request(
             f"{url}/v1/traces",
             data=request.SerializeToString(),
@@ -153,7 +153,7 @@ def test_m7_a_wrong_length_id_refuses_the_whole_request_and_empty_ids_are_stored
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(http_request, timeout=10)
         assert refused.value.code == 400, url
-    for endpoint in (collector.otlp_grpc_endpoint, stack.otlp_grpc_endpoint):
+    for endpoint in (collector.otlp.grpc_endpoint, stack.otlp.grpc_endpoint):
         with grpc.insecure_channel(endpoint) as channel, pytest.raises(grpc.RpcError) as failed:
             trace_service_pb2_grpc.TraceServiceStub(channel).Export(request, timeout=10)
         assert failed.value.code() == grpc.StatusCode.INTERNAL, endpoint
@@ -161,7 +161,7 @@ def test_m7_a_wrong_length_id_refuses_the_whole_request_and_empty_ids_are_stored
         {"traceId": "", "spanId": "", "name": "empty ids", "startTimeUnixNano": t(0)},
         {"traceId": "0" * 32, "spanId": "0" * 16, "name": "zero ids", "startTimeUnixNano": t(0)},
     )
-    for url in (collector.otlp_http_url, stack.otlp_http_url):
+    for url in (collector.otlp.http_url, stack.otlp.http_url):
         assert post_json(url, "traces", doc)[0] == 200, url
     settled_count(client, "default.otel_traces", 4, tail=collector.tail)
     assert client.command("SELECT count() FROM default.otel_traces WHERE TraceId = '' AND SpanId = ''") == 4
@@ -173,7 +173,7 @@ def test_m9_the_real_s3_json_is_pdatas(real_collector, stack) -> None:
     collector = real_collector()
     record = {"timeUnixNano": t(0), "attributes": [kv("two", {"doubleValue": 2.0}), kv("unset", {})]}
     doc = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
-    assert post_json(collector.otlp_http_url, "logs", doc)[0] == 200
+    assert post_json(collector.otlp.http_url, "logs", doc)[0] == 200
     settled_count(stack.client(), "default.otel_logs", 1, tail=collector.tail)
     wait_for("the logs object", lambda: s3_documents(stack), 60, collector.tail)
     assert collector.stop() == 0
@@ -184,7 +184,7 @@ def test_m9_the_real_s3_json_is_pdatas(real_collector, stack) -> None:
     written = orjson.loads(body)["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
     assert written["body"] == {}
     # the stand-in writes the same document (its doubles keep a ".0": the same value, other bytes)
-    assert post_json(stack.otlp_http_url, "logs", doc)[0] == 200
+    assert post_json(stack.otlp.http_url, "logs", doc)[0] == 200
     objects = wait_for(
         "the stand-in's object", lambda: len(s3_documents(stack)) == 2 and s3_documents(stack), 60
     )

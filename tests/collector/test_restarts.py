@@ -70,7 +70,7 @@ def restart_mid_traffic(otelcol_binary, stack, tmp_path: Path, how: signal.Signa
     directory while the sender retries; returns the spans the sender got acknowledged."""
     ports, edit = Ports(), persistent(tmp_path / "queue")
     first = RealCollector(otelcol_binary, stack, tmp_path / "first", edit, ports).start()
-    sender = Sender(first.otlp_http_url)
+    sender = Sender(first.otlp.http_url)
     sender.start()
     try:
         while sender.acknowledged < REQUESTS * SPANS // 3 and sender.is_alive():

@@ -37,9 +37,9 @@ def test_loaded_rows_equal_the_real_exporters_rows(real_collector, stack, tmp_pa
     )
     edge_logs = len(edge_payloads.logs()["resourceLogs"][0]["scopeLogs"][0]["logRecords"])
     for signal, document in (("traces", edge_payloads.traces()), ("logs", edge_payloads.logs())):
-        status, body = post_json(collector.otlp_http_url, signal, document)
+        status, body = post_json(collector.otlp.http_url, signal, document)
         assert status == 200, (signal, body, collector.tail())
-    exported = run_generator(stack, collector.otlp_http_url, tmp_path)
+    exported = run_generator(stack, collector.otlp.http_url, tmp_path)
     spans = settled_count(client, "default.otel_traces", exported + edge_spans)
     assert spans == exported + edge_spans, collector.tail()
     logs = settled_count(client, "default.otel_logs", edge_logs)

@@ -45,9 +45,9 @@ def test_the_stand_in_stores_what_the_real_collector_stores(real_collector, stac
     client = stack.client()
     collector = real_collector()
     for signal, document in edge_payloads.SIGNALS.items():
-        status, body = post_json(collector.otlp_http_url, signal, document())
+        status, body = post_json(collector.otlp.http_url, signal, document())
         assert status == 200, (signal, body, collector.tail())
-    run_generator(stack, collector.otlp_http_url, tmp_path, seed=5)
+    run_generator(stack, collector.otlp.http_url, tmp_path, seed=5)
     settled_count(client, "default.otel_traces", 1, tail=collector.tail)
     settled_count(client, "default.otel_metrics_summary", 1, tail=collector.tail)
     spans = settled_count(client, "default.otel_traces", 1, tail=collector.tail)
@@ -61,10 +61,10 @@ def test_the_stand_in_stores_what_the_real_collector_stores(real_collector, stac
     # the same input into the stand-in: the edge metrics as sent, traces and logs as the real collector
     # received them (its S3 files hold every request it accepted, as OTLP JSON)
     stack.reset()
-    status, body = post_json(stack.otlp_http_url, "metrics", edge_payloads.metrics())
+    status, body = post_json(stack.otlp.http_url, "metrics", edge_payloads.metrics())
     assert status == 200, body
     for key, document in real_objects.items():
-        status, body = post_json(stack.otlp_http_url, KEY.fullmatch(key)[1], document)
+        status, body = post_json(stack.otlp.http_url, KEY.fullmatch(key)[1], document)
         assert status == 200, (key, body)
     for table, expected in real_counts.items():
         assert settled_count(client, f"default.{table}", expected) == expected, table

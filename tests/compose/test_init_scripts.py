@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from local_stack.launch import free_port
 
 from .conftest import CONFIG
 
@@ -220,9 +220,7 @@ def test_hyperdx_init_names_a_source_hyperdx_did_not_create(hyperdx_api):
     shutil.which("curl") is None, reason="hyperdx-init.sh runs curl (the init image ships it)"
 )
 def test_hyperdx_init_reports_a_dead_api_in_one_line_of_its_own(hyperdx_api):
-    with socket.socket() as probe:  # a port nobody listens on: /ready fails, then the register call
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"  # nobody listens there: /ready fails, then the register call
     script = (CONFIG / "hyperdx-init.sh").read_text().replace("until curl -fsS", "until true || curl -fsS")
     env = {"PATH": os.environ["PATH"], "HYPERDX_API_URL": dead, "HYPERDX_USER_EMAIL": "a@b.c",
            "HYPERDX_USER_PASSWORD": "SnkrsDrop.2026.Playground"}  # fmt: skip

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from local_stack import docker_engine
 
-from tests.conftest import REPO
 from tests.support.docker_stack import DockerStack
+from tests.support.stack import REPO
 
 PROJECT = "click-ai-test"
 

@@ -23,11 +23,11 @@ from otlp_rows import trace_rows
 from trace_agent.tools import TOOLS
 
 from tests.agent.fake_anthropic import FakeAnthropic, Turn, text, tool_use
-from tests.conftest import REPO
 from tests.docker.conftest import PROJECT, span_count_line, wait_for
 from tests.generator.conftest import generator_env
 from tests.support.docker_stack import DockerStack
 from tests.support.generator_env import COMPRESSED_DROP, FEW_SHOPPERS
+from tests.support.stack import REPO
 
 pytestmark = pytest.mark.slow
 

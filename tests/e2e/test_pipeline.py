@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from local_stack.launch import Child, exported_spans
+from local_stack.paths import REPO_ROOT
 
 from tests.agent.fake_anthropic import FakeAnthropic, Request, Turn, text, tool_use
 from tests.support.failure_modes import FAILURE_MODES
@@ -23,8 +23,6 @@ from tests.support.generator_env import COMPRESSED_DROP
 from tests.support.processes import children, wait_gone
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
 
 SERVICE_ENV = {
     "LOADER_POLL_INTERVAL": "0.5",
@@ -34,64 +32,20 @@ SERVICE_ENV = {
 }
 
 
-class Service:
-    """One service as its own process (`python -m module`), its output in a log file."""
-
-    def __init__(self, module: str, env: dict[str, str], log_dir: Path, *args: str) -> None:
-        self.module, self.env, self.args = module, env, args
-        self.log_path = log_dir / f"{module}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Service:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", self.module, *self.args],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-            )  # fmt: skip
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL, and its own processes (the loader's parse workers) end with it."""
-        assert self.process is not None
-        spawned = children(self.process.pid)
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        assert wait_gone(spawned, 10) == [], f"{self.module}'s processes outlived it"
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def exported_spans(self) -> int:
-        """The generator's own count of spans it exported (its last line), after checking it dropped none."""
-        last = self.log_path.read_text().splitlines()[-1]
-        found = re.search(r"run finished: .* spans=(\d+) exported=(\d+) dropped=0 failed=0", last)
-        assert found and found[1] == found[2], last
-        return int(found[2])
-
-    def tail(self, lines: int = 15) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return f"--- {self.module} (last {lines} lines)\n" + "\n".join(text.splitlines()[-lines:])
+def kill(service: Child) -> None:
+    """SIGKILL, and its own processes (the loader's parse workers) end with it."""
+    assert service.process is not None
+    spawned = children(service.process.pid)
+    service.kill()
+    assert wait_gone(spawned, 10) == [], f"{service.name}'s processes outlived it"
 
 
-def _wait(what: str, predicate: Callable[[], Any], timeout: float, services: list[Service]) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        for service in services:
-            code = service.process.poll() if service.process else None
-            if code not in (None, 0):
-                pytest.fail(f"{service.module} exited with {code} while waiting for {what}\n{service.tail()}")
-        time.sleep(0.5)
-    pytest.fail(
-        f"timed out after {timeout:.0f} s waiting for {what}\n" + "\n".join(s.tail() for s in services)
-    )
+def exported(generator: Child) -> int:
+    """The generator's own count of spans it exported (its last line), after checking it dropped none."""
+    last = generator.output().splitlines()[-1]
+    count = exported_spans(last)
+    assert count is not None, last
+    return count
 
 
 def s3_span_count(stack) -> int:
@@ -107,25 +61,6 @@ def s3_span_count(stack) -> int:
                 len(ss.get("spans", [])) for rs in doc["resourceSpans"] for ss in rs.get("scopeSpans", [])
             )
     return total
-
-
-COUNTS_SQL = """
-SELECT
-    (SELECT count() FROM default.otel_traces),
-    (SELECT count() FROM otel.otel_traces),
-    (SELECT count() FROM otel.otel_traces_enriched FINAL),
-    (SELECT uniqExact(TraceId, SpanId) FROM otel.otel_traces)
-"""
-
-
-def table_counts(client) -> tuple[int, int, int, int]:
-    return tuple(client.query(COUNTS_SQL).result_rows[0])
-
-
-def caught_up(client, expected: int) -> tuple[int, int, int, int] | None:
-    counts = table_counts(client)
-    direct, loaded, enriched, distinct = counts
-    return counts if direct >= expected and direct == loaded == enriched == distinct else None
 
 
 def _top_errors_answer(request: Request) -> Turn:
@@ -166,7 +101,7 @@ def ask_agent(stack, question: str) -> dict[str, Any]:
         )  # fmt: skip
         result = subprocess.run(
             [sys.executable, "-m", "trace_agent", "ask", question, "--json"],
-            env=env, capture_output=True, text=True, timeout=120, cwd=REPO,
+            env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
         )  # fmt: skip
         assert result.returncode == 0, result.stdout + result.stderr
         return json.loads(result.stdout)
@@ -176,25 +111,24 @@ def ask_agent(stack, question: str) -> dict[str, Any]:
 
 def test_the_pipeline_loses_and_duplicates_nothing(stack, tmp_path: Path) -> None:
     started = time.monotonic()
-    env = stack.env(**SERVICE_ENV, **COMPRESSED_DROP)
-    loader = Service("s3_loader", env, tmp_path).start()
-    enricher = Service("enricher", env, tmp_path).start()
+    env = {**SERVICE_ENV, **COMPRESSED_DROP}
+    loader = stack.service("s3_loader", env=env, log_dir=tmp_path)
+    enricher = stack.service("enricher", env=env, log_dir=tmp_path)
     services = [loader, enricher]
-    everything = [*services]
     client = stack.client()
     try:
         # --- one compressed drop cycle through the OTLP receiver --------------------------------------
-        generator = Service("snkrs_generator", env, tmp_path, "--once", "--seed", "11").start()
-        everything.append(generator)
-        assert generator.process is not None
-        code = generator.process.wait(timeout=180)
+        generator = stack.service("snkrs_generator", "--once", "--seed", "11", env=env, log_dir=tmp_path)
+        code = generator.wait(timeout=180)
         print(f"generator cycle 1 done at {time.monotonic() - started:.1f} s")
         assert code == 0, generator.tail(30)
-        exported = generator.exported_spans()
+        first = exported(generator)
 
-        counts = _wait("the pipeline to catch up", lambda: caught_up(client, exported), 150, services)
+        counts = stack.wait_until(
+            "the pipeline to catch up", lambda: stack.caught_up(client, first), 150, services
+        )
         spans = counts[0]
-        assert spans == exported  # the receiver's table holds every span the SDK exported, once
+        assert spans == first  # the receiver's table holds every span the SDK exported, once
         print(f"caught up with {spans} spans at {time.monotonic() - started:.1f} s")
         assert spans > 3000
         assert s3_span_count(stack) == spans
@@ -235,23 +169,21 @@ def test_the_pipeline_loses_and_duplicates_nothing(stack, tmp_path: Path) -> Non
 
         # --- SIGKILL the loader and the enricher mid-run, restart them, nothing lost or doubled ----------
         before = spans
-        generator = Service("snkrs_generator", env, tmp_path, "--once", "--seed", "12").start()
-        everything.append(generator)
-        assert generator.process is not None
-        loaded_more = lambda: table_counts(client)[1] > before  # noqa: E731
-        _wait("the loader to load part of the second cycle", loaded_more, 120, services)
-        loader.kill()
-        enriched_more = lambda: table_counts(client)[2] > before  # noqa: E731
-        _wait("the enricher to enrich part of the second cycle", enriched_more, 120, [enricher])
-        enricher.kill()
+        generator = stack.service("snkrs_generator", "--once", "--seed", "12", env=env, log_dir=tmp_path)
+        loaded_more = lambda: stack.counts(client)[1] > before  # noqa: E731
+        stack.wait_until("the loader to load part of the second cycle", loaded_more, 120, services)
+        kill(loader)
+        enriched_more = lambda: stack.counts(client)[2] > before  # noqa: E731
+        stack.wait_until("the enricher to enrich part of the second cycle", enriched_more, 120, [enricher])
+        kill(enricher)
         loader.start()
         enricher.start()
         print(f"killed and restarted the loader and the enricher at {time.monotonic() - started:.1f} s")
-        assert generator.process.wait(timeout=180) == 0, generator.tail(30)
-        total = before + generator.exported_spans()
+        assert generator.wait(timeout=180) == 0, generator.tail(30)
+        total = before + exported(generator)
 
-        counts = _wait(
-            "everything to catch up after the kills", lambda: caught_up(client, total), 180, services
+        counts = stack.wait_until(
+            "everything to catch up after the kills", lambda: stack.caught_up(client, total), 180, services
         )
         assert counts[0] == total
         print(f"caught up again with {counts[0]} spans at {time.monotonic() - started:.1f} s")
@@ -259,5 +191,4 @@ def test_the_pipeline_loses_and_duplicates_nothing(stack, tmp_path: Path) -> Non
         assert s3_span_count(stack) == counts[0]
     finally:
         client.close()
-        for service in everything:
-            service.stop()
+        stack.stop_services()

@@ -3,19 +3,14 @@ exports again as soon as the collector is back."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 
+from local_stack.launch import free_port
+
 from tests.generator.conftest import generator_env
 from tests.support.otlp_sink import OtlpSink
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_collector_down_then_back():

@@ -458,7 +458,7 @@ def test_clickhouse_keeps_only_the_listed_version_of_a_file(stack, run_loader, u
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
     books = ClickHouseBooks(settings)
     try:
-        url = f"{stack.s3_url}/{stack.bucket}/{key}"
+        url = f"{stack.ports.s3_url}/{stack.bucket}/{key}"
         etag = old.strip('"')
         assert books.insert_from_s3(books.token(key, etag), url, etag, "test", "test") is None
     finally:

@@ -26,7 +26,7 @@ def test_loader_waits_for_a_dead_dependency_then_resumes(stack, unique_key, trac
         forwarder = Proxy(stack.clickhouse_port)
         env = stack.env(CLICKHOUSE_PORT=str(forwarder.port))
     else:
-        forwarder = Proxy(urlparse(stack.s3_url).port)
+        forwarder = Proxy(urlparse(stack.ports.s3_url).port)
         env = stack.env(S3_ENDPOINT_URL=f"http://127.0.0.1:{forwarder.port}")
     env |= {"LOADER_PARSE_WORKERS": "0", "LOADER_MAX_OUTAGE_BACKOFF": "1"}
     loader = subprocess.Popen(

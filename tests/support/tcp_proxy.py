@@ -7,13 +7,13 @@ import contextlib
 import socket
 import threading
 
+from local_stack.launch import free_port
+
 
 class Proxy:
     def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
         self.host, self.target = host, target_port
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port(host)
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()

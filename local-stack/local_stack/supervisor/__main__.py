@@ -14,6 +14,7 @@ from pathlib import Path
 
 from click_common.config import run_main
 
+from ..launch import StackPorts
 from ..paths import REPO_ROOT
 from ..settings import LocalStackSettings
 from .processes import ProcSpec, Supervisor, load
@@ -55,19 +56,8 @@ def port_env(offset: int, defaults: LocalStackSettings | None = None) -> dict[st
     """The variables that point the stack and every service at ports moved by `offset` (none for 0)."""
     if offset == 0:
         return {}
-    d = defaults or LocalStackSettings()
-    ch, s3, grpc, http = (
-        p + offset for p in (d.clickhouse_port, d.s3_port, d.otlp_grpc_port, d.otlp_http_port)
-    )
-    return {
-        "LOCAL_STACK_CLICKHOUSE_PORT": str(ch),
-        "LOCAL_STACK_S3_PORT": str(s3),
-        "LOCAL_STACK_OTLP_GRPC_PORT": str(grpc),
-        "LOCAL_STACK_OTLP_HTTP_PORT": str(http),
-        "CLICKHOUSE_PORT": str(ch),
-        "S3_ENDPOINT_URL": f"http://localhost:{s3}",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://localhost:{http}",
-    }
+    ports = StackPorts.defaults(defaults).moved(offset)
+    return {**ports.stack_env(), **ports.service_env()}
 
 
 def with_extra_args(specs: list[ProcSpec], extra: list[str]) -> list[ProcSpec]:

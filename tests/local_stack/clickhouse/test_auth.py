@@ -18,16 +18,9 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
+from local_stack.launch import PASSWORD_VARIABLES, Launcher
 
-from tests.support.stack import (
-    PASSWORD_VARIABLES,
-    REPO,
-    StackHandle,
-    env_example,
-    playground_passwords,
-    start_local_stack,
-    stop_local_stack,
-)
+from tests.support.stack import REPO, env_example, playground_passwords
 
 
 def _hex(kind: str, digest: str) -> str:
@@ -68,22 +61,23 @@ def users_file(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
     folder = tmp_path_factory.mktemp("secured")
     passwords = playground_passwords() | {name: pw for name, (_, pw) in EXTRA_USERS.items()}
-    handle = start_local_stack(
+    handle = Launcher(
         folder / "data",
         passwords=passwords,
-        env={"LOCAL_STACK_USERS_XML": str(users_file(folder / "users.xml"))},
-    )
+        stack_env={"LOCAL_STACK_USERS_XML": str(users_file(folder / "users.xml"))},
+    ).start()
     yield handle
-    stop_local_stack(handle)
+    handle.stop()
 
 
 def http(
-    stack: StackHandle, path: str = "/", body: bytes | None = None, method: str | None = None, **headers: str
+    stack: Launcher, path: str = "/", body: bytes | None = None, method: str | None = None, **headers: str
 ) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(stack.clickhouse_url + path, data=body, headers=headers, method=method)
+    url = stack.ports.clickhouse_url + path
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
@@ -95,7 +89,7 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def table_exists(stack: StackHandle, name: str) -> bool:
+def table_exists(stack: Launcher, name: str) -> bool:
     client = stack.client()
     try:
         return bool(client.command(f"EXISTS TABLE default.{name}"))
@@ -113,7 +107,7 @@ def test_the_playground_gives_every_user_a_password() -> None:
 
 
 @pytest.mark.parametrize("user", ALL_USERS)
-def test_each_user_logs_in_with_its_password_every_way(secured: StackHandle, user: str) -> None:
+def test_each_user_logs_in_with_its_password_every_way(secured: Launcher, user: str) -> None:
     password = secured.passwords[user]
     client = secured.client(user)
     assert client.command("SELECT 1") == 1
@@ -127,7 +121,7 @@ def test_each_user_logs_in_with_its_password_every_way(secured: StackHandle, use
 
 
 @pytest.mark.parametrize("user", [u for u in ALL_USERS if u != "open"])
-def test_a_wrong_password_is_refused_every_way(secured: StackHandle, user: str) -> None:
+def test_a_wrong_password_is_refused_every_way(secured: Launcher, user: str) -> None:
     with pytest.raises(DatabaseError, match="AUTHENTICATION_FAILED"):
         clickhouse_connect.get_client(
             host=secured.host, port=secured.clickhouse_port, username=user, password=WRONG
@@ -149,16 +143,16 @@ def test_a_wrong_password_is_refused_every_way(secured: StackHandle, user: str) 
     assert not table_exists(secured, "nope")
 
 
-def test_an_unknown_user_gets_the_same_answer(secured: StackHandle) -> None:
+def test_an_unknown_user_gets_the_same_answer(secured: Launcher) -> None:
     status, _, body = http(secured, "/?user=nobody&password=x", b"SELECT 1")
     assert status == 403 and REFUSED.match(body.decode()).group(1) == "nobody"
 
 
-def test_a_user_without_a_password_takes_any(secured: StackHandle) -> None:
+def test_a_user_without_a_password_takes_any(secured: Launcher) -> None:
     assert http(secured, "/?user=open&password=anything", b"SELECT 1")[::2] == (200, b"1\n")
 
 
-def test_one_way_of_logging_in_at_a_time(secured: StackHandle) -> None:
+def test_one_way_of_logging_in_at_a_time(secured: Launcher) -> None:
     default = secured.passwords["default"]
     mixed = (
         ("/?user=default", {"X-ClickHouse-User": "default", "X-ClickHouse-Key": default},
@@ -177,7 +171,7 @@ def test_one_way_of_logging_in_at_a_time(secured: StackHandle) -> None:
     assert status == 403 and b"Got an empty user name from authentication via parameters" in body
 
 
-def test_get_is_read_only_as_on_clickhouse_server(secured: StackHandle) -> None:
+def test_get_is_read_only_as_on_clickhouse_server(secured: Launcher) -> None:
     login = f"user=default&password={secured.passwords['default']}"
     create = urllib.request.quote("CREATE TABLE default.by_get (a UInt8) ENGINE = Memory")
     status, headers, body = http(secured, f"/?{login}&query={create}")
@@ -200,7 +194,7 @@ def test_get_is_read_only_as_on_clickhouse_server(secured: StackHandle) -> None:
     assert http(secured, f"/?{login}", b"DROP TABLE default.by_get")[0] == 200
 
 
-def test_get_in_a_session_stays_read_only(secured: StackHandle) -> None:
+def test_get_in_a_session_stays_read_only(secured: Launcher) -> None:
     """A GET naming a session that POSTs opened runs read-only too (on a read-only connection of its own)."""
     login = f"user=default&password={secured.passwords['default']}&session_id=s-get"
     assert http(secured, f"/?{login}", b"CREATE TEMPORARY TABLE t (a UInt8)")[0] == 200
@@ -211,7 +205,7 @@ def test_get_in_a_session_stays_read_only(secured: StackHandle) -> None:
     assert http(secured, f"/?{login}", b"INSERT INTO t VALUES (1)")[0] == 200  # the POST session is as it was
 
 
-def test_a_web_page_of_another_origin_cannot_change_data(secured: StackHandle) -> None:
+def test_a_web_page_of_another_origin_cannot_change_data(secured: Launcher) -> None:
     """What a page may send without a preflight: a text/plain POST, a form POST; and with one (OPTIONS)."""
     login = f"user=default&password={secured.passwords['default']}"
     create = b"CREATE TABLE default.by_page (a UInt8) ENGINE = Memory"
@@ -239,7 +233,7 @@ def test_a_web_page_of_another_origin_cannot_change_data(secured: StackHandle) -
     assert status == 200
 
 
-def test_hyperdx_and_loopback_pages_are_answered(secured: StackHandle) -> None:
+def test_hyperdx_and_loopback_pages_are_answered(secured: Launcher) -> None:
     """HyperDX in local mode queries from the browser (origin http://localhost:8080) with its connection's
     login: its preflight and its POSTs are answered, with clickhouse-server's CORS headers."""
     auth = basic("default", secured.passwords["default"])
@@ -266,7 +260,7 @@ def test_hyperdx_and_loopback_pages_are_answered(secured: StackHandle) -> None:
     client.close()
 
 
-def test_just_sql_logs_in_with_the_env_files_password(secured: StackHandle, tmp_path: Path) -> None:
+def test_just_sql_logs_in_with_the_env_files_password(secured: Launcher, tmp_path: Path) -> None:
     """`just sql` as a user runs it: its login from .env (here .env.example's, pointed at this stack)."""
     env_file = (REPO / ".env.example").read_text() + f"\nCLICKHOUSE_PORT={secured.clickhouse_port}\n"
     (tmp_path / ".env").write_text(env_file)
@@ -297,7 +291,7 @@ def readme_commands(path: Path, program: str) -> list[str]:
     return commands
 
 
-def test_the_readmes_commands_run_as_written(secured: StackHandle, tmp_path: Path) -> None:
+def test_the_readmes_commands_run_as_written(secured: Launcher, tmp_path: Path) -> None:
     """Every `curl` and `just sql` of the README against a stack with .env.example's logins (the port moved to
     this stack's): each answers, none is refused."""
     curls = readme_commands(REPO / "README.md", "curl")

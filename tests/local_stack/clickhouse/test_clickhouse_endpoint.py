@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
+from local_stack.launch import Launcher
 
-from tests.conftest import REPO, StackHandle, start_local_stack, stop_local_stack
+from tests.support.stack import REPO
 
 SPAN_COLUMNS = [
     "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
@@ -54,8 +55,8 @@ def full_span(i: int = 0) -> list:
     ]
 
 
-def http(stack: StackHandle, path: str, body: bytes | None = None, headers: dict | None = None):
-    request = urllib.request.Request(stack.clickhouse_url + path, data=body, headers=headers or {})
+def http(stack: Launcher, path: str, body: bytes | None = None, headers: dict | None = None):
+    request = urllib.request.Request(stack.ports.clickhouse_url + path, data=body, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
@@ -63,7 +64,7 @@ def http(stack: StackHandle, path: str, body: bytes | None = None, headers: dict
         return err.code, dict(err.headers), err.read()
 
 
-def test_ping_and_curl_style_queries(stack: StackHandle):
+def test_ping_and_curl_style_queries(stack: Launcher):
     assert http(stack, "/ping") == (200, http(stack, "/ping")[1], b"Ok.\n")
     assert http(stack, "/?query=SELECT+1")[2] == b"1\n"
     status, headers, body = http(
@@ -75,7 +76,7 @@ def test_ping_and_curl_style_queries(stack: StackHandle):
     assert http(stack, "/?query=SELECT+%7Bn%3AUInt8%7D+%2A+2&param_n=21")[2] == b"42\n"
 
 
-def test_insert_formats_over_plain_http(stack: StackHandle):
+def test_insert_formats_over_plain_http(stack: Launcher):
     table = "default.otel_traces"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.000000001")
     rows = f'{{"TraceId":"a1","SpanId":"b1","ServiceName":"x","Timestamp":"{now}"}}\n'.encode() * 3
@@ -98,7 +99,7 @@ def test_insert_formats_over_plain_http(stack: StackHandle):
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "lz4"])
 @pytest.mark.parametrize("query_in_url", [True, False])
-def test_compressed_request_bodies(stack: StackHandle, encoding: str, query_in_url: bool):
+def test_compressed_request_bodies(stack: Launcher, encoding: str, query_in_url: bool):
     import gzip
     import zlib
 
@@ -117,7 +118,7 @@ def test_compressed_request_bodies(stack: StackHandle, encoding: str, query_in_u
     assert http(stack, "/", b"SELECT count() FROM default.otel_traces")[2] == b"1000\n"
 
 
-def test_a_rejected_insert_is_an_error_not_a_silent_loss(stack: StackHandle):
+def test_a_rejected_insert_is_an_error_not_a_silent_loss(stack: Launcher):
     """A materialized view that throws makes clickhouse-server fail the INSERT; the endpoint must too."""
     client = stack.client()
     client.command("CREATE TABLE IF NOT EXISTS default.guarded (a UInt64) ENGINE = Null")
@@ -138,7 +139,7 @@ def test_a_rejected_insert_is_an_error_not_a_silent_loss(stack: StackHandle):
             client.command(f"DROP TABLE IF EXISTS default.{name}")
 
 
-def test_errors_keep_clickhouse_text_code_and_status(stack: StackHandle):
+def test_errors_keep_clickhouse_text_code_and_status(stack: Launcher):
     """The status is clickhouse-server's for the code (exceptionCodeToHTTPStatus): 400 for a syntax error,
     403 for a refused login, 404 for an unknown table, 500 for the rest."""
     status, headers, body = http(stack, "/?query=SELEC+1")
@@ -155,7 +156,7 @@ def test_errors_keep_clickhouse_text_code_and_status(stack: StackHandle):
     assert status == 500 and headers["X-ClickHouse-Exception-Code"] == "395"
 
 
-def test_span_with_every_column_round_trips_through_clickhouse_connect(stack: StackHandle):
+def test_span_with_every_column_round_trips_through_clickhouse_connect(stack: Launcher):
     client = stack.client()
     client.insert("default.otel_traces", [full_span(1)], column_names=SPAN_COLUMNS)
     back = client.query(
@@ -175,7 +176,7 @@ def test_span_with_every_column_round_trips_through_clickhouse_connect(stack: St
     assert lookup == [(f"{1:032x}",)]
 
 
-def test_query_parameters_and_settings(stack: StackHandle):
+def test_query_parameters_and_settings(stack: Launcher):
     client = stack.client()
     result = client.query(
         "SELECT {a:UInt32} + 1, {s:String}, {d:DateTime64(9)}",
@@ -192,7 +193,7 @@ def test_query_parameters_and_settings(stack: StackHandle):
     assert client.query("SELECT currentDatabase()").result_rows == [("default",)]
 
 
-def test_large_parameters_travel_as_form_fields(stack: StackHandle):
+def test_large_parameters_travel_as_form_fields(stack: Launcher):
     vector = [i / 1000 for i in range(1000)]
     client = stack.client(form_encode_query_params=True)
     result = client.query(
@@ -203,7 +204,7 @@ def test_large_parameters_travel_as_form_fields(stack: StackHandle):
     assert big.result_rows == [(20_000,)]
 
 
-def test_hundred_thousand_rows_in_one_insert(stack: StackHandle):
+def test_hundred_thousand_rows_in_one_insert(stack: Launcher):
     client = stack.client()
     rows = [full_span(i) for i in range(100_000)]
     summary = client.insert("default.otel_traces", rows, column_names=SPAN_COLUMNS)
@@ -213,7 +214,7 @@ def test_hundred_thousand_rows_in_one_insert(stack: StackHandle):
     ]
 
 
-def test_eight_concurrent_clients(stack: StackHandle):
+def test_eight_concurrent_clients(stack: Launcher):
     errors: list[BaseException] = []
 
     def work(n: int) -> None:
@@ -241,7 +242,7 @@ def test_eight_concurrent_clients(stack: StackHandle):
         ("SELECT * FROM default.no_such_table", 60),
     ],
 )
-def test_errors_map_to_database_error(stack: StackHandle, sql: str, code: int):
+def test_errors_map_to_database_error(stack: Launcher, sql: str, code: int):
     with pytest.raises(DatabaseError) as err:
         stack.client().query(sql)
     assert f"Code: {code}." in str(err.value)
@@ -259,7 +260,7 @@ def test_errors_map_to_database_error(stack: StackHandle, sql: str, code: int):
         "SELECT 1 SETTINGS readonly = 0",
     ],
 )
-def test_readonly_user_cannot_write(stack: StackHandle, sql: str):
+def test_readonly_user_cannot_write(stack: Launcher, sql: str):
     agent = stack.client(user="agent")
     assert agent.query("SELECT value FROM system.settings WHERE name = 'readonly'").result_rows == [("1",)]
     with pytest.raises(DatabaseError) as err:
@@ -267,7 +268,7 @@ def test_readonly_user_cannot_write(stack: StackHandle, sql: str):
     assert "Code: 164." in str(err.value)  # READONLY, raised by the engine itself
 
 
-def test_readonly_user_over_basic_auth_cannot_insert_rows(stack: StackHandle):
+def test_readonly_user_over_basic_auth_cannot_insert_rows(stack: Launcher):
     token = base64.b64encode(b"agent:").decode()
     status, headers, body = http(
         stack,
@@ -280,29 +281,29 @@ def test_readonly_user_over_basic_auth_cannot_insert_rows(stack: StackHandle):
     assert stack.client().query("SELECT count() FROM default.otel_traces").result_rows == [(0,)]
 
 
-def test_s3_server_has_the_bucket(stack: StackHandle):
+def test_s3_server_has_the_bucket(stack: Launcher):
     s3 = stack.s3()
     assert stack.bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     s3.put_object(Bucket=stack.bucket, Key="otel/x.json", Body=b"{}")
     assert s3.get_object(Bucket=stack.bucket, Key="otel/x.json")["Body"].read() == b"{}"
 
 
-def test_data_survives_a_restart_and_ports_taken_are_refused(tmp_path, local_stack: StackHandle):
-    handle = start_local_stack(tmp_path / "data")
+def test_data_survives_a_restart_and_ports_taken_are_refused(tmp_path, local_stack: Launcher):
+    handle = Launcher(tmp_path / "data").start()
     try:
         handle.client().insert("default.otel_traces", [full_span(7)], column_names=SPAN_COLUMNS)
         taken = subprocess.run(
             [sys.executable, "-m", "local_stack", "--clickhouse-port", str(handle.clickhouse_port),
-             "--s3-port", str(handle.s3_port), "--data-dir", str(tmp_path / "other")],
+             "--s3-port", str(handle.ports.s3), "--data-dir", str(tmp_path / "other")],
             capture_output=True, text=True, cwd=REPO, timeout=60,
         )  # fmt: skip
         assert taken.returncode != 0
         assert f"port {handle.clickhouse_port}" in taken.stderr and "already in use" in taken.stderr
     finally:
-        stop_local_stack(handle)
-    assert handle.process.returncode == 0  # clean stop on SIGTERM
-    again = start_local_stack(tmp_path / "data")
+        handle.stop()
+    assert handle.stack is not None and handle.stack.returncode == 0  # clean stop on SIGTERM
+    again = Launcher(tmp_path / "data").start()
     try:
         assert again.client().query("SELECT SpanId FROM default.otel_traces").result_rows == [(f"{7:016x}",)]
     finally:
-        stop_local_stack(again)
+        again.stop()

@@ -10,7 +10,7 @@ def request(stack, query: str, method: str = "POST", origin: str | None = "http:
     headers = {"Origin": origin} if origin else {}
     data = b"SELECT 1" if method == "POST" else None
     req = urllib.request.Request(
-        f"{stack.clickhouse_url}/?{query}", data=data, headers=headers, method=method
+        f"{stack.ports.clickhouse_url}/?{query}", data=data, headers=headers, method=method
     )
     with urllib.request.urlopen(req, timeout=10) as response:
         return response.status, dict(response.headers), response.read()

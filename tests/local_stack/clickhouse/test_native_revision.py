@@ -25,7 +25,7 @@ FROM numbers({rows})
 
 def native(stack, sql: str, **params: str) -> bytes:
     query = urllib.parse.urlencode({"default_format": "Native", **params})
-    request = urllib.request.Request(f"{stack.clickhouse_url}/?{query}", data=sql.encode())
+    request = urllib.request.Request(f"{stack.ports.clickhouse_url}/?{query}", data=sql.encode())
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.read()
 
@@ -55,7 +55,7 @@ def test_compressed_insert_body(stack) -> None:
     )
     for method in (native_compression.LZ4, native_compression.ZSTD):
         request = urllib.request.Request(
-            f"{stack.clickhouse_url}/?{query}", data=native_compression.compress(body, method)
+            f"{stack.ports.clickhouse_url}/?{query}", data=native_compression.compress(body, method)
         )
         urllib.request.urlopen(request, timeout=30).read()
     assert client.query("SELECT count(), sum(a) FROM default.native_framing").result_rows == [
@@ -65,7 +65,7 @@ def test_compressed_insert_body(stack) -> None:
     corrupt[-1] ^= 0xFF
     with pytest.raises(urllib.error.HTTPError) as failed:
         urllib.request.urlopen(
-            urllib.request.Request(f"{stack.clickhouse_url}/?{query}", data=bytes(corrupt))
+            urllib.request.Request(f"{stack.ports.clickhouse_url}/?{query}", data=bytes(corrupt))
         )
     assert b"CANNOT_DECOMPRESS" in failed.value.read()
     client.command("DROP TABLE default.native_framing")

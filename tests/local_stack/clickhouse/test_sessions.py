@@ -45,7 +45,7 @@ def test_the_js_client_sessions_keep_their_temporary_tables_and_settings(
     script = Path(__file__).with_name("js_sessions.cjs")
     env = {**os.environ, "NODE_PATH": str(node_client / "node_modules")}
     out = subprocess.run(
-        ["node", str(script), local_stack.clickhouse_url],
+        ["node", str(script), local_stack.ports.clickhouse_url],
         env=env,
         capture_output=True,
         text=True,

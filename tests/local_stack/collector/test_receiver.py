@@ -21,6 +21,7 @@ from google.rpc import status_pb2
 from local_stack.clickhouse.engine import Engine
 from local_stack.clickhouse.sql_text import Query
 from local_stack.clickhouse.users import load_users
+from local_stack.launch import free_port
 from local_stack.paths import REPO_ROOT as REPO
 from local_stack.paths import USERS_XML
 from local_stack.s3.layout import UUIDV7_PATTERN
@@ -91,9 +92,9 @@ def _count(stack, table: str, where: str = "1") -> int:
 def test_sdk_export_lands_in_s3_and_clickhouse_identically(stack, transport: str) -> None:
     spans = _make_spans(f"checkout-{transport}", 40)
     if transport == "http":
-        exporter = HttpSpanExporter(endpoint=f"{stack.otlp_http_url}/v1/traces")
+        exporter = HttpSpanExporter(endpoint=f"{stack.otlp.http_url}/v1/traces")
     else:
-        exporter = GrpcSpanExporter(endpoint=stack.otlp_grpc_endpoint, insecure=True)
+        exporter = GrpcSpanExporter(endpoint=stack.otlp.grpc_endpoint, insecure=True)
     assert exporter.export(spans[:50]) is SpanExportResult.SUCCESS
     assert exporter.export(spans[50:]) is SpanExportResult.SUCCESS
     exporter.shutdown()
@@ -163,12 +164,12 @@ def test_json_gzip_logs_and_protobuf_metrics_reach_their_tables(stack) -> None:
 
     logs = logs_request(records=3)
     body = gzip.compress(orjson.dumps(otlp_json.logs_to_json(logs)))
-    status, answer, ctype = _post(f"{stack.otlp_http_url}/v1/logs", body, "application/json", "gzip")
+    status, answer, ctype = _post(f"{stack.otlp.http_url}/v1/logs", body, "application/json", "gzip")
     assert (status, orjson.loads(answer), ctype) == (200, {}, "application/json")
 
     metrics = metrics_request()
     status, answer, _ = _post(
-        f"{stack.otlp_http_url}/v1/metrics", metrics.SerializeToString(), "application/x-protobuf"
+        f"{stack.otlp.http_url}/v1/metrics", metrics.SerializeToString(), "application/x-protobuf"
     )
     assert (status, answer) == (200, b"")  # an empty ExportMetricsServiceResponse: nothing rejected
 
@@ -185,16 +186,16 @@ def test_an_id_of_the_wrong_length_refuses_the_request_as_the_collector_does(sta
     request = traces_request(spans=4, service="bad-id")
     request.resource_spans[0].scope_spans[0].spans[2].trace_id = b"\x01\x02"
     status, answer, _ = _post(
-        f"{stack.otlp_http_url}/v1/traces", request.SerializeToString(), "application/x-protobuf"
+        f"{stack.otlp.http_url}/v1/traces", request.SerializeToString(), "application/x-protobuf"
     )
     assert status == 400
     assert b"trace_id: 2 bytes" in answer
-    with grpc.insecure_channel(stack.otlp_grpc_endpoint) as channel, pytest.raises(grpc.RpcError) as refused:
+    with grpc.insecure_channel(stack.otlp.grpc_endpoint) as channel, pytest.raises(grpc.RpcError) as refused:
         trace_service_pb2_grpc.TraceServiceStub(channel).Export(request, timeout=10)
     assert refused.value.code() == grpc.StatusCode.INTERNAL
     request.resource_spans[0].scope_spans[0].spans[2].trace_id = bytes(16)  # all zero: stored as ''
     status, _, _ = _post(
-        f"{stack.otlp_http_url}/v1/traces", request.SerializeToString(), "application/x-protobuf"
+        f"{stack.otlp.http_url}/v1/traces", request.SerializeToString(), "application/x-protobuf"
     )
     assert status == 200
     _wait(lambda: _count(stack, "default.otel_traces", "ServiceName = 'bad-id'") == 4)
@@ -211,7 +212,7 @@ def test_an_id_of_the_wrong_length_refuses_the_request_as_the_collector_does(sta
     ],
 )
 def test_bad_payloads_are_refused_with_a_reason(stack, body, content_type, encoding, status, reason) -> None:
-    got, answer, _ = _post(f"{stack.otlp_http_url}/v1/traces", body, content_type, encoding)
+    got, answer, _ = _post(f"{stack.otlp.http_url}/v1/traces", body, content_type, encoding)
     assert got == status
     if content_type == "application/json":
         assert reason in orjson.loads(answer)["message"]
@@ -222,7 +223,7 @@ def test_bad_payloads_are_refused_with_a_reason(stack, body, content_type, encod
 
 
 def test_grpc_garbage_is_invalid_argument_with_the_reason(stack) -> None:
-    with grpc.insecure_channel(stack.otlp_grpc_endpoint) as channel:
+    with grpc.insecure_channel(stack.otlp.grpc_endpoint) as channel:
         call = channel.unary_unary(
             "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
             request_serializer=None,
@@ -235,7 +236,6 @@ def test_grpc_garbage_is_invalid_argument_with_the_reason(stack) -> None:
 
 
 def test_a_clean_shutdown_exports_every_accepted_batch(tmp_path) -> None:
-    from tests.conftest import free_port
 
     data = tmp_path / "data"
     http_port = free_port()

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+from local_stack.launch import free_port
 from local_stack.tools.bench import SpanGap, TableStats, format_report, pick_time_column
 from local_stack.tools.minio_ls import S3Object, format_listing, signal_of
 
 from tests.support.spans import SPAN_COLUMNS, drop_spans
-from tests.support.stack import free_port
 
 
 def run(module: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -109,7 +109,7 @@ def test_minio_ls_lists_the_bucket_of_a_running_stack(stack):
     result = run("local_stack.tools.minio_ls", stack.env(), "--limit", "2")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert f"s3://{stack.bucket}/otel at {stack.s3_url}" in out
+    assert f"s3://{stack.bucket}/otel at {stack.ports.s3_url}" in out
     assert "newest 2 of 5 objects:" in out  # the default prefix is S3_PREFIX (otel)
     assert re.search(r"^traces\s+3\s", out, re.M) and re.search(r"^logs\s+2\s", out, re.M)
     assert "metrics" not in out

@@ -23,7 +23,7 @@ def replay(raw: list[tuple[str, bytes]], url: str) -> None:
 
 
 def test_every_query_returns_rows(drop_cycle, stack):
-    replay(drop_cycle.raw, stack.otlp_http_url)
+    replay(drop_cycle.raw, stack.otlp.http_url)
     client = stack.client()
     want = {"otel_traces": len(drop_cycle.spans), "otel_logs": len(drop_cycle.logs)}
     deadline = time.monotonic() + 90
