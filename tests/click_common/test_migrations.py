@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from click_common.migrations import TABLE, MigrationError, load, migrate, pending
 from local_stack.clickhouse.engine import Engine
+from local_stack.launch import Launcher
 from local_stack.paths import MIGRATIONS
 
-from tests.support.stack import REPO, StackHandle
+from tests.support.stack import REPO
 
 LATEST = load(MIGRATIONS)
 
@@ -163,21 +164,21 @@ def test_badly_named_or_gapped_folders_are_refused(tmp_path: Path):
     assert pending(load(MIGRATIONS), []) == LATEST
 
 
-def run_migrate(stack: StackHandle, *args: str) -> subprocess.CompletedProcess[str]:
+def run_migrate(stack: Launcher, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "click_common.migrate", *args],
         cwd=REPO, env=stack.env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
 
-def test_the_command_line_finds_the_local_stack_up_to_date(local_stack: StackHandle):
+def test_the_command_line_finds_the_local_stack_up_to_date(local_stack: Launcher):
     """`just migrate` over HTTP with the CLICKHOUSE_* settings: the stack migrated itself at start."""
     done = run_migrate(local_stack)
     assert done.returncode == 0, done.stderr
     assert f"schema up to date at {LATEST[-1].name}: nothing to apply" in done.stderr
 
 
-def test_the_command_line_refuses_a_changed_migration_with_one_line(local_stack: StackHandle, tmp_path: Path):
+def test_the_command_line_refuses_a_changed_migration_with_one_line(local_stack: Launcher, tmp_path: Path):
     folder = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, folder)
     (folder / LATEST[-1].name).write_text("-- edited\n" + LATEST[-1].sql)
@@ -188,7 +189,7 @@ def test_the_command_line_refuses_a_changed_migration_with_one_line(local_stack:
     ), refused.stderr
 
 
-def test_the_command_line_names_a_refused_login_and_a_user_that_may_not_migrate(local_stack: StackHandle):
+def test_the_command_line_names_a_refused_login_and_a_user_that_may_not_migrate(local_stack: Launcher):
     refused = subprocess.run(
         [sys.executable, "-m", "click_common.migrate"],
         cwd=REPO, env=local_stack.env(CLICKHOUSE_USER="nobody"), capture_output=True, text=True, timeout=120,

@@ -4,9 +4,8 @@ from click_common.migrations import TABLE, load, migrate
 from local_stack.clickhouse.engine import Engine
 from local_stack.clickhouse.server_config import shared_server_settings
 from local_stack.clickhouse.users import load_users
+from local_stack.launch import Launcher
 from local_stack.paths import CONFIG_XML, MIGRATIONS, USERS_XML
-
-from tests.support.stack import start_local_stack, stop_local_stack
 
 TRACE_COLUMNS = [
     ("Timestamp", "DateTime64(9)"),
@@ -112,13 +111,10 @@ def test_the_local_stack_upgrades_a_data_dir_of_an_older_level_at_start(tmp_path
         )
     finally:
         engine.close()
-    handle = start_local_stack(tmp_path / "data")
-    try:
-        client = handle.client()
+    with Launcher(tmp_path / "data") as stack:
+        client = stack.client()
         rows = client.query(f"SELECT version, name FROM {TABLE} FINAL ORDER BY version").result_rows
         assert rows == [(m.version, m.name) for m in migrations]
         assert client.query("SELECT TraceId FROM otel.otel_traces").result_rows == [("aa",)]
-    finally:
-        stop_local_stack(handle)
-    log = (tmp_path / "data.log").read_text()
+    log = (tmp_path / "local_stack.log").read_text()
     assert f"applied migration 1/1: {migrations[-1].name}" in log, log
