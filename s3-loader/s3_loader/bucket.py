@@ -13,6 +13,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 from click_common.backoff import call_with_backoff
+from otlp_rows.layout import names_signal
 
 from .retrying import is_s3_outage
 from .settings import LoaderSettings
@@ -30,8 +31,8 @@ class S3Object:
 
     @property
     def is_metrics(self) -> bool:
-        """The awss3exporter names files <file_prefix>metrics_<unique>.json[.gz]."""
-        return "metrics_" in self.key.rsplit("/", 1)[-1]
+        """The awss3exporter names files <file_prefix>metrics_<unique>.json[.gz] (otlp_rows.layout)."""
+        return names_signal(self.key, "metrics")
 
 
 class ObjectVanished(Exception):

@@ -1,4 +1,4 @@
-"""The batch processor's size/timeout rule and the awss3exporter's key layout (pure)."""
+"""The exporter queue's min_size/flush_timeout rule and the awss3exporter's key layout (pure)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import orjson
 from local_stack.collector.batch import Batcher, PendingBatch, convert
 from local_stack.collector.payload import Signal
-from local_stack.s3.layout import UUIDV7_PATTERN, object_body, object_key, uuidv7
+from local_stack.s3.layout import UUIDV7_PATTERN, object_body, uuidv7
+from otlp_rows.layout import object_key
 
 from tests.support.otlp_samples import traces_request
 
@@ -19,10 +20,10 @@ def _doc(n: int) -> dict:
     return {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": [{"name": "x"}] * n}]}]}
 
 
-def test_batch_goes_out_at_send_batch_size_without_waiting() -> None:
+def test_batch_goes_out_at_min_size_without_waiting() -> None:
     async def run() -> list[PendingBatch]:
         out: list[PendingBatch] = []
-        batcher = Batcher(Signal.TRACES, send_batch_size=10, timeout=60, flush=out.append)
+        batcher = Batcher(Signal.TRACES, min_size=10, flush_timeout=60, flush=out.append)
         batcher.add(traces_request(spans=4, service="a"), 4)
         assert out == []
         batcher.add(traces_request(spans=6, service="b"), 6)
@@ -51,7 +52,7 @@ def test_a_request_the_row_conversion_refuses_is_left_out_of_both_sinks() -> Non
 def test_batch_goes_out_after_the_timeout_and_empty_requests_make_no_batch() -> None:
     async def run() -> tuple[list[PendingBatch], float]:
         out: list[PendingBatch] = []
-        batcher = Batcher(Signal.TRACES, send_batch_size=1000, timeout=0.05, flush=out.append)
+        batcher = Batcher(Signal.TRACES, min_size=1000, flush_timeout=0.05, flush=out.append)
         batcher.add(traces_request(spans=0), 0)
         batcher.add(traces_request(spans=3), 3)
         started = asyncio.get_running_loop().time()
