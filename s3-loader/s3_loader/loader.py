@@ -11,31 +11,31 @@ only ever inserted together, one insert per table under that same token. A file 
 with its batch: a replay sends the batch's token again, and ClickHouse drops it if it was inserted.
 
 The parts: listing (what a pass lists), planning (batches and their claims), routes (how a file becomes rows,
-in the order tried), records (a file's row in otel.s3_loader_files); this module runs them, downloading and
-parsing batch k+1 while batch k is inserted.
+in the order tried), warehouse (the inserts), bookkeeping and records (otel.s3_loader_files); this module
+runs them, downloading and parsing batch k+1 while batch k is inserted.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from click_common.backoff import QUICK_POLLS_AFTER_WORK, idle_poll_delay
-from click_common.processes import exit_with_parent
 
 from .bookkeeping import ClickHouseBooks, FileRecord, utcnow
 from .bucket import Bucket, S3Object
+from .clickhouse_calls import ClickHouseCalls
 from .listing import Listings
 from .planning import Batch, Planner
 from .records import is_due, new_record
 from .routes import Document, Gone, Outcome, Routes
 from .settings import LoaderSettings
+from .warehouse import Warehouse
+from .workers import parse_pool
 
 log = logging.getLogger("s3_loader")
 Records = dict[tuple[str, str], FileRecord]
@@ -69,41 +69,20 @@ class PassResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-class _InlineExecutor(Executor):
-    """parse_workers = 0: parse in the loader process itself."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
-
-
 class Loader:
-    def __init__(
-        self, settings: LoaderSettings, bucket: Bucket | None = None, books: ClickHouseBooks | None = None
-    ) -> None:
+    def __init__(self, settings: LoaderSettings) -> None:
         self.settings = settings
         self.stop = threading.Event()
-        self.bucket = bucket or Bucket(settings, self.stop)
-        self.books = books or ClickHouseBooks(settings, self.stop)
+        self.bucket = Bucket(settings, self.stop)
+        self.clickhouse = ClickHouseCalls(settings, self.stop)  # one connection for the two below
+        self.warehouse = Warehouse(settings, calls=self.clickhouse)
+        self.books = ClickHouseBooks(settings, calls=self.clickhouse)
         self.listings = Listings(settings, self.bucket)
         self.planner = Planner(settings, self.books, self.bucket)
         self._downloads = ThreadPoolExecutor(max(1, settings.download_workers), thread_name_prefix="download")
         self._inserts = ThreadPoolExecutor(max(1, settings.insert_workers), thread_name_prefix="insert")
-        self.parsers: Executor = (
-            ProcessPoolExecutor(
-                settings.parse_workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-            if settings.parse_workers > 0
-            else _InlineExecutor()
-        )
-        self.routes = Routes(settings, self.books, self.bucket, self.parsers)
+        self.parsers = parse_pool(settings.parse_workers)
+        self.routes = Routes(settings, self.warehouse, self.bucket, self.parsers)
 
     def close(self) -> None:
         self._downloads.shutdown(wait=False, cancel_futures=True)
@@ -111,7 +90,7 @@ class Loader:
         # Waited for: a spawn pool left to the interpreter's exit hooks can race them and print a
         # "Bad file descriptor" traceback on an otherwise clean exit.
         self.parsers.shutdown(wait=True, cancel_futures=True)
-        self.books.close()
+        self.clickhouse.close()
 
     def run_pass(self) -> PassResult:
         """Load everything that is due now; returns the counts (one log line per batch on the way).
@@ -192,7 +171,7 @@ class Loader:
     ) -> FileRecord | None:
         doc = future.result()
         started = utcnow()
-        outcome = self.routes.load(doc, self.books.token(obj.key, obj.etag))
+        outcome = self.routes.load(doc, self.warehouse.token(obj.key, obj.etag))
         return self._record(obj, outcome, previous, started)
 
     def _load_claimed(

@@ -27,10 +27,10 @@ from click_common.backoff import GaveUp, Stopped
 from click_common.text import one_line
 from otlp_rows.layout import names_signal
 
-from .bookkeeping import ClickHouseBooks
 from .bucket import Bucket, ObjectVanished, S3Object
 from .documents import TABLES, PlainTraces, Prepared, plain_traces, prepare
 from .settings import LoaderSettings
+from .warehouse import Warehouse
 
 log = logging.getLogger("s3_loader")
 
@@ -147,8 +147,8 @@ class MetricsSkipped:
 class ClickHouseReadsBucket:
     name = "clickhouse-reads-bucket"
 
-    def __init__(self, settings: LoaderSettings, books: ClickHouseBooks, bucket: Bucket) -> None:
-        self.settings, self.books, self.bucket = settings, books, bucket
+    def __init__(self, settings: LoaderSettings, warehouse: Warehouse, bucket: Bucket) -> None:
+        self.settings, self.warehouse, self.bucket = settings, warehouse, bucket
         endpoint = (settings.clickhouse_s3_endpoint_url or settings.s3_endpoint_url).rstrip("/")
         self.base_url = f"{endpoint}/{settings.s3_bucket}"
         self._paused_until = 0.0  # monotonic: ClickHouse could not read the bucket until then
@@ -173,7 +173,7 @@ class ClickHouseReadsBucket:
         s, obj = self.settings, doc.obj
         url = f"{self.base_url}/{obj.key}"
         try:
-            spans = self.books.insert_from_s3(
+            spans = self.warehouse.insert_from_s3(
                 token, url, obj.etag, s.aws_access_key_id or "", s.aws_secret_access_key or ""
             )
         except (Stopped, GaveUp):
@@ -210,8 +210,8 @@ class ClickHouseReadsBucket:
 class ClickHouseConvertsDocument:
     name = "clickhouse-converts-document"
 
-    def __init__(self, books: ClickHouseBooks) -> None:
-        self.books = books
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
 
     def accepts(self, doc: Document) -> bool:
         return doc.plain() is not None
@@ -227,7 +227,7 @@ class ClickHouseConvertsDocument:
         plain, key = doc.plain(), doc.obj.key
         assert plain is not None  # accepts() said so
         try:
-            written = self.books.insert_otlp(token, plain.document)
+            written = self.warehouse.insert_otlp(token, plain.document)
         except Stopped:
             raise
         except Exception as exc:
@@ -241,8 +241,8 @@ class ClickHouseConvertsDocument:
 class PythonConverts:
     name = "python-converts"
 
-    def __init__(self, books: ClickHouseBooks) -> None:
-        self.books = books
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
 
     def accepts(self, doc: Document) -> bool:
         return True
@@ -258,7 +258,7 @@ class PythonConverts:
             return Skipped("metrics")
         if prepared.rows:
             try:
-                self.books.insert_file(prepared.kind, token, prepared.payload)
+                self.warehouse.insert_file(prepared.kind, token, prepared.payload)
             except Stopped:
                 raise
             except Exception as exc:  # ClickHouse refused the data itself (outages are retried inside)
@@ -275,7 +275,7 @@ class PythonConverts:
         refused: dict[str, str] = {}
         for kind, payloads in bodies.items():
             try:
-                self.books.insert_file(kind, token, b",".join(payloads))
+                self.warehouse.insert_file(kind, token, b",".join(payloads))
             except Stopped:
                 raise
             except Exception as exc:  # ClickHouse refused the data itself (outages are retried inside)
@@ -301,14 +301,14 @@ class Routes:
     (its batch is one insert per table)."""
 
     def __init__(
-        self, settings: LoaderSettings, books: ClickHouseBooks, bucket: Bucket, parsers: Executor
+        self, settings: LoaderSettings, warehouse: Warehouse, bucket: Bucket, parsers: Executor
     ) -> None:
         self.settings, self.bucket, self.parsers = settings, bucket, parsers
-        self.python = PythonConverts(books)
+        self.python = PythonConverts(warehouse)
         self.alone: tuple[Route, ...] = (
             MetricsSkipped(),
-            ClickHouseReadsBucket(settings, books, bucket),
-            ClickHouseConvertsDocument(books),
+            ClickHouseReadsBucket(settings, warehouse, bucket),
+            ClickHouseConvertsDocument(warehouse),
             self.python,
         )
         self.batched: tuple[Route, ...] = (self.python,)

@@ -11,6 +11,7 @@ from otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
 from s3_loader.bookkeeping import ClickHouseBooks
 from s3_loader.documents import plain_traces, prepare
 from s3_loader.settings import LoaderSettings
+from s3_loader.warehouse import Warehouse
 
 GOLDEN = Path(__file__).parent / "golden"
 # LOADER_SQL_MIN_BYTES=0: these small documents take ClickHouse's conversion whenever it can do it, so that
@@ -152,14 +153,14 @@ def test_replay_after_crash_between_insert_and_bookkeeping_is_a_no_op(
     key, body = unique_key("traces.json"), orjson.dumps(doc)
     etag = stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=body)["ETag"].strip('"')
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
-    books = ClickHouseBooks(settings)
+    warehouse = Warehouse(settings)
     plain = plain_traces(body)
     assert (plain is not None) == (route == "clickhouse-converts")
     if plain is not None:
-        books.insert_otlp(books.token(key, etag), plain.document)
+        warehouse.insert_otlp(warehouse.token(key, etag), plain.document)
     else:
-        books.insert_file("traces", books.token(key, etag), prepare(key, body).payload)
-    books.close()
+        warehouse.insert_file("traces", warehouse.token(key, etag), prepare(key, body).payload)
+    warehouse.close()
     count = "SELECT count() FROM otel.otel_traces"
     assert stack.client().query(count).result_rows == [(25,)]
 
@@ -369,7 +370,7 @@ def test_a_batch_of_small_files_is_claimed_once_and_its_replay_is_a_no_op(
         for key, body in docs.items()
     }
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
-    books = ClickHouseBooks(settings)
+    books, warehouse = ClickHouseBooks(settings), Warehouse(settings)
     listed = {o["Key"]: o["LastModified"] for o in s3.list_objects_v2(Bucket=stack.bucket)["Contents"]}
     windows = {int(t.timestamp()) // settings.batch_window_seconds for t in listed.values()}
     for window in windows:  # the whole window's files in one batch, as a loader would claim them
@@ -382,8 +383,9 @@ def test_a_batch_of_small_files_is_claimed_once_and_its_replay_is_a_no_op(
         # a second claim of (window, 0) is refused: the first one stands
         assert books.claim_batch(window, 0, members[:1]) == members
         payload = b",".join(prepare(k, docs[k]).payload for k, _ in members)
-        books.insert_file("traces", books.batch_token(window, 0), payload)
+        warehouse.insert_file("traces", books.batch_token(window, 0), payload)
     books.close()
+    warehouse.close()
     count = "SELECT count() FROM otel.otel_traces"
     assert stack.client().query(count).result_rows == [(63,)]
 
@@ -457,13 +459,13 @@ def test_clickhouse_keeps_only_the_listed_version_of_a_file(stack, run_loader, u
     old = s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(30, seed=1)))["ETag"]
     s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(40, seed=2)))  # replaced
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
-    books = ClickHouseBooks(settings)
+    warehouse = Warehouse(settings)
     try:
         url = f"{stack.s3_url}/{stack.bucket}/{key}"
         etag = old.strip('"')
-        assert books.insert_from_s3(books.token(key, etag), url, etag, "test", "test") is None
+        assert warehouse.insert_from_s3(warehouse.token(key, etag), url, etag, "test", "test") is None
     finally:
-        books.close()
+        warehouse.close()
     count = "SELECT count() FROM otel.otel_traces"
     assert stack.client().query(count).result_rows == [(0,)]
     for _ in range(2):
