@@ -55,11 +55,11 @@ class ClickHouseBooks:
 
     def __init__(self, settings: LoaderSettings, calls: ClickHouseCalls | None = None) -> None:
         self.calls = calls or ClickHouseCalls(settings)
-        self.database = settings.database
-        self.bucket = settings.s3_bucket
+        self.settings = settings
 
     def check_tables(self) -> None:
         """Raise MissingTable naming the first table init-db.sql should have created but did not."""
+        db = self.settings.database
         needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE, BATCHES_TABLE, COUNTS_TABLE)
         found = dict(
             self.calls(
@@ -67,18 +67,18 @@ class ClickHouseBooks:
                     self.calls.client.query(
                         "SELECT name, engine_full FROM system.tables "
                         "WHERE database = {db:String} AND name IN {names:Array(String)}",
-                        parameters={"db": self.database, "names": list(needed)},
+                        parameters={"db": db, "names": list(needed)},
                     ).result_rows
                 )
             )
         )
         for name in needed:
             if name not in found:
-                raise MissingTable(f"table {self.database}.{name} does not exist: apply config/init-db.sql")
+                raise MissingTable(f"table {db}.{name} does not exist: apply config/init-db.sql")
         for name in (*DATA_TABLES, BATCHES_TABLE):
             if "non_replicated_deduplication_window" not in found[name]:
                 raise MissingTable(
-                    f"table {self.database}.{name} has no non_replicated_deduplication_window setting, "
+                    f"table {db}.{name} has no non_replicated_deduplication_window setting, "
                     "which exactly-once loading needs: apply config/init-db.sql"
                 )
         document_type = self.calls(
@@ -86,19 +86,19 @@ class ClickHouseBooks:
                 self.calls.client.query(
                     "SELECT type FROM system.columns WHERE database = {db:String} AND table = {t:String} "
                     "AND name = 'resourceSpans'",
-                    parameters={"db": self.database, "t": OTLP_TABLE},
+                    parameters={"db": db, "t": OTLP_TABLE},
                 ).result_rows
             )
         )
         if not document_type or "bytesValue" not in document_type[0][0]:
             raise MissingTable(
-                f"table {self.database}.{OTLP_TABLE} predates the values its view refuses (arrays, kvlists, "
-                f"bytes): drop it and {self.database}.{OTLP_TABLE}_mv, then apply config/init-db.sql"
+                f"table {db}.{OTLP_TABLE} predates the values its view refuses (arrays, kvlists, "
+                f"bytes): drop it and {db}.{OTLP_TABLE}_mv, then apply config/init-db.sql"
             )
 
     def batch_token(self, window: int, seq: int) -> str:
         """The token of a claimed batch: its claim in s3_loader_batches, and its insert into each table."""
-        return f"s3-loader-batch:{self.bucket}:{window}:{seq}"
+        return f"s3-loader-batch:{self.settings.s3_bucket}:{window}:{seq}"
 
     def read_batches(self, windows: list[int]) -> dict[tuple[int, int], list[tuple[str, str]]]:
         """The claimed batches of these windows: (window, seq) → members (key, etag)."""
@@ -107,9 +107,9 @@ class ClickHouseBooks:
         rows = self.calls(
             lambda: (
                 self.calls.client.query(
-                    f"SELECT window, seq, members FROM {self.database}.{BATCHES_TABLE} "
+                    f"SELECT window, seq, members FROM {self.settings.database}.{BATCHES_TABLE} "
                     "WHERE bucket = {bucket:String} AND window IN {windows:Array(UInt64)}",
-                    parameters={"bucket": self.bucket, "windows": sorted(set(windows))},
+                    parameters={"bucket": self.settings.s3_bucket, "windows": sorted(set(windows))},
                 ).result_rows
             )
         )
@@ -120,10 +120,10 @@ class ClickHouseBooks:
         another loader's when it claimed (window, seq) first: ClickHouse drops the second insert of a token
         as a duplicate, so one claim of a (window, seq) is ever written. (Read back rather than trusting
         written_rows, which not every server reports for a deduplicated insert.)"""
-        row = [[self.bucket, window, seq, members, utcnow()]]
+        row = [[self.settings.s3_bucket, window, seq, members, utcnow()]]
         self.calls(
             lambda: self.calls.client.insert(
-                f"{self.database}.{BATCHES_TABLE}",
+                f"{self.settings.database}.{BATCHES_TABLE}",
                 row,
                 column_names=["bucket", "window", "seq", "members", "claimed_at"],
                 settings={
@@ -135,9 +135,10 @@ class ClickHouseBooks:
         stands = self.calls(
             lambda: (
                 self.calls.client.query(
-                    f"SELECT members FROM {self.database}.{BATCHES_TABLE} WHERE bucket = {{bucket:String}} "
+                    f"SELECT members FROM {self.settings.database}.{BATCHES_TABLE} "
+                    "WHERE bucket = {bucket:String} "
                     "AND window = {window:UInt64} AND seq = {seq:UInt32} ORDER BY claimed_at LIMIT 1",
-                    parameters={"bucket": self.bucket, "window": window, "seq": seq},
+                    parameters={"bucket": self.settings.s3_bucket, "window": window, "seq": seq},
                 ).result_rows
             )
         )
@@ -148,10 +149,11 @@ class ClickHouseBooks:
         if keys is not None and not keys:
             return {}
         where = "" if keys is None else " WHERE key IN {keys:Array(String)}"
+        table = f"{self.settings.database}.{FILES_TABLE}"
         rows = self.calls(
             lambda: (
                 self.calls.client.query(
-                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL{where}",
+                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {table} FINAL{where}",
                     parameters=None if keys is None else {"keys": keys},
                 ).result_rows
             )
@@ -164,7 +166,7 @@ class ClickHouseBooks:
         data = [[getattr(r, c) for c in FILES_COLUMNS] for r in records]
         self.calls(
             lambda: self.calls.client.insert(
-                f"{self.database}.{FILES_TABLE}", data, column_names=list(FILES_COLUMNS)
+                f"{self.settings.database}.{FILES_TABLE}", data, column_names=list(FILES_COLUMNS)
             )
         )
 

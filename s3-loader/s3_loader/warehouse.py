@@ -30,15 +30,14 @@ OTLP_READ_SETTINGS = {
 class Warehouse:
     def __init__(self, settings: LoaderSettings, calls: ClickHouseCalls | None = None) -> None:
         self.calls = calls or ClickHouseCalls(settings)
-        self.database = settings.database
-        self.bucket = settings.s3_bucket
+        self.settings = settings
 
     def insert_file(self, kind: str, token: str, payload: bytes) -> None:
         """Insert one object's rows; its token makes a replay (after a crash, by a second loader) a no-op."""
         table, columns = TABLES[kind]
         self.calls(
             lambda: self.calls.client.raw_insert(
-                f"{self.database}.{table}",
+                f"{self.settings.database}.{table}",
                 column_names=list(columns),
                 insert_block=payload,
                 settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
@@ -51,7 +50,7 @@ class Warehouse:
         (the document's one row plus what the views wrote)."""
         summary = self.calls(
             lambda: self.calls.client.raw_insert(
-                f"{self.database}.{OTLP_TABLE}",
+                f"{self.settings.database}.{OTLP_TABLE}",
                 insert_block=document,
                 settings={**OTLP_READ_SETTINGS, "insert_deduplication_token": token, "insert_deduplicate": 1},
                 fmt="JSONEachRow",
@@ -69,7 +68,7 @@ class Warehouse:
         unreachable ClickHouse is waited for here (an error ClickHouse answers may be about the bucket, and
         the caller falls back to downloading)."""
         sql = (
-            f"INSERT INTO {self.database}.{OTLP_TABLE} "
+            f"INSERT INTO {self.settings.database}.{OTLP_TABLE} "
             "SELECT * FROM s3({url:String}, {access_key:String}, {secret_key:String}, 'JSONEachRow') "
             "WHERE trim(BOTH '\"' FROM _etag) = {etag:String}"
         )
@@ -97,7 +96,7 @@ class Warehouse:
         counted = self.calls(
             lambda: (
                 self.calls.client.query(
-                    f"SELECT max(spans), count() FROM {self.database}.{COUNTS_TABLE} "
+                    f"SELECT max(spans), count() FROM {self.settings.database}.{COUNTS_TABLE} "
                     "WHERE token = {token:String}",
                     parameters={"token": token},
                 ).result_rows
@@ -107,7 +106,7 @@ class Warehouse:
         return int(spans) if attempts else None
 
     def token(self, key: str, etag: str) -> str:
-        return f"s3-loader:{self.bucket}/{key}@{etag}"
+        return f"s3-loader:{self.settings.s3_bucket}/{key}@{etag}"
 
     def close(self) -> None:
         self.calls.close()
