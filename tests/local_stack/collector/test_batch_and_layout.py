@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import re
 from datetime import UTC, datetime
 
 import orjson
+from local_stack.__main__ import warn_deprecated
 from local_stack.collector.batch import Batcher, PendingBatch, convert
 from local_stack.collector.payload import Signal
 from local_stack.s3.layout import UUIDV7_PATTERN, object_body, uuidv7
+from local_stack.settings import LocalStackSettings
 from otlp_rows.layout import object_key
 
 from tests.support.otlp_samples import traces_request
@@ -83,3 +86,18 @@ def test_object_body_is_one_compact_document_optionally_gzipped() -> None:
     plain = object_body(doc, compressed=False)
     assert plain == orjson.dumps(doc) and b"\n" not in plain
     assert gzip.decompress(object_body(doc, compressed=True)) == plain
+
+
+def test_the_old_batching_names_still_set_min_size_and_flush_timeout(monkeypatch, caplog) -> None:
+    """LOCAL_STACK_OTLP_SEND_BATCH_SIZE / _BATCH_TIMEOUT are the stand-in's names before it took the collector
+    config's (min_size, flush_timeout): still read, with one warning line each."""
+    monkeypatch.setenv("LOCAL_STACK_OTLP_SEND_BATCH_SIZE", "17")
+    monkeypatch.setenv("LOCAL_STACK_OTLP_BATCH_TIMEOUT", "0.5")
+    settings = LocalStackSettings()
+    assert (settings.otlp_min_size, settings.otlp_flush_timeout) == (17, 0.5)
+    monkeypatch.setenv("LOCAL_STACK_OTLP_MIN_SIZE", "23")
+    assert LocalStackSettings().otlp_min_size == 23  # the new name wins
+    with caplog.at_level(logging.WARNING):
+        warn_deprecated({"LOCAL_STACK_OTLP_SEND_BATCH_SIZE": "17"})
+    said = "LOCAL_STACK_OTLP_SEND_BATCH_SIZE is deprecated: set LOCAL_STACK_OTLP_MIN_SIZE instead"
+    assert said in caplog.text
