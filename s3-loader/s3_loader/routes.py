@@ -112,6 +112,7 @@ class Document:
         """otlp_rows' rows (or the reason the document is bad), built in a parse process."""
         if self._converted is None:
             self._converted = self._parsers.submit(prepare, self.obj.key, self.body()).result()
+            self._body = None  # otlp_rows is the last route: the bytes are not read again, and may be large
         return self._converted
 
 
