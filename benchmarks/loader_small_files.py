@@ -24,13 +24,14 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from local_stack.collector.sending_queue import MIN_SIZE
 from local_stack.launch import Launcher
 from s3_loader.settings import LoaderSettings
 
 from benchmarks.s3_loader import collector_file, loaded_spans, native_sql, reset_loaded, timed_pass
 
 FLOOR_SPANS_S = 5000
-LARGE_SPANS_PER_FILE = 8192
+LARGE_SPANS_PER_FILE = MIN_SIZE  # a full collector batch
 
 
 def upload(stack: Launcher, prefix: str, spans: int, per_file: int) -> int:

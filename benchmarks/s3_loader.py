@@ -23,6 +23,7 @@ import time
 
 import orjson
 from clickhouse_connect.driver.client import Client
+from local_stack.collector.sending_queue import MIN_SIZE
 from local_stack.launch import Launcher
 from s3_loader.documents import prepare
 from s3_loader.loader import Loader
@@ -173,9 +174,8 @@ def timed_pass(settings: LoaderSettings, client: Client, spans: int) -> float:
     loader = Loader(settings)
     try:
         loader.books.check_tables()
-        warm = [
-            loader._parsers.submit(prepare, "warm.json", b"{}") for _ in range(max(1, settings.parse_workers))
-        ]
+        workers = range(max(1, settings.parse_workers))
+        warm = [loader.parsers.submit(prepare, "warm.json", b"{}") for _ in workers]
         [f.result() for f in warm]
         t0 = time.perf_counter()
         result = loader.run_pass()
@@ -191,7 +191,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--spans", type=int, default=200_000)
-    parser.add_argument("--spans-per-file", type=int, default=8192, help="the batch send_batch_size")
+    parser.add_argument("--spans-per-file", type=int, default=MIN_SIZE, help="the collector's batch min_size")
     parser.add_argument("--gzip", action="store_true", help="gzip the files (s3uploader.compression: gzip)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(

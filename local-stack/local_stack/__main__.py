@@ -3,13 +3,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from click_common.config import load_settings, run_main
 
 from .collector.receiver import OtlpOptions
-from .settings import LocalStackSettings, SharedNames, parse_origins
+from .settings import DEPRECATED, LocalStackSettings, SharedNames, parse_origins
 from .stack import LocalStack, serve_until_signal
+
+log = logging.getLogger("local_stack")
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,8 +41,15 @@ def parse_args() -> argparse.Namespace:
         default=defaults.otlp,
         help="do not start the receiver",
     )
-    otlp.add_argument("--otlp-send-batch-size", type=int, default=defaults.otlp_send_batch_size)
-    otlp.add_argument("--otlp-batch-timeout", type=float, default=defaults.otlp_batch_timeout, help="seconds")
+    # named as the exporters' sending_queue.batch in the collector config (the old names still work)
+    otlp.add_argument(
+        "--otlp-min-size", "--otlp-send-batch-size", type=int, default=defaults.otlp_min_size,
+        help="items (spans, log records, data points) a batch waits for",
+    )  # fmt: skip
+    otlp.add_argument(
+        "--otlp-flush-timeout", "--otlp-batch-timeout", type=float, default=defaults.otlp_flush_timeout,
+        help="seconds after its first item a batch leaves anyway",
+    )  # fmt: skip
     otlp.add_argument("--s3-prefix", default=shared.s3_prefix)
     otlp.add_argument("--s3-compression", choices=("none", "gzip"), default=defaults.otlp_s3_compression)
     return parser.parse_args()
@@ -50,8 +61,8 @@ def otlp_options(args: argparse.Namespace) -> OtlpOptions | None:
     return OtlpOptions(
         grpc_port=args.otlp_grpc_port,
         http_port=args.otlp_http_port,
-        send_batch_size=args.otlp_send_batch_size,
-        batch_timeout=args.otlp_batch_timeout,
+        min_size=args.otlp_min_size,
+        flush_timeout=args.otlp_flush_timeout,
         s3_prefix=args.s3_prefix,
         s3_compression=args.s3_compression,
         clickhouse_password=load_settings(LocalStackSettings).collector_password,
@@ -68,8 +79,15 @@ async def serve(args: argparse.Namespace) -> None:
     await serve_until_signal(stack, "local-stack")
 
 
+def warn_deprecated(environ: Mapping[str, str]) -> None:
+    for old, new in DEPRECATED.items():
+        if old in environ:
+            log.warning("%s is deprecated: set %s instead", old, new)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warn_deprecated(os.environ)
     asyncio.run(serve(parse_args()))
 
 

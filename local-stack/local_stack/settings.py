@@ -1,10 +1,18 @@
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field
+from otlp_rows.layout import COMPRESSION, Compression
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .collector.sending_queue import FLUSH_TIMEOUT, MIN_SIZE
 from .paths import USERS_XML
+
+# Old variable → its name now (the stand-in's batching is named as the collector config names it); the old
+# names are still read, with a warning line at start.
+DEPRECATED = {
+    "LOCAL_STACK_OTLP_SEND_BATCH_SIZE": "LOCAL_STACK_OTLP_MIN_SIZE",
+    "LOCAL_STACK_OTLP_BATCH_TIMEOUT": "LOCAL_STACK_OTLP_FLUSH_TIMEOUT",
+}
 
 
 class LocalStackSettings(BaseSettings):
@@ -23,11 +31,17 @@ class LocalStackSettings(BaseSettings):
     otlp: bool = True
     otlp_grpc_port: int = 4317
     otlp_http_port: int = 4318
-    otlp_send_batch_size: int = (
-        8192  # the batch processor's send_batch_size (spans, log records, data points)
+    # the exporters' sending_queue.batch in config/otel-collector-config.yaml: min_size items (spans, log
+    # records, data points), flush_timeout seconds
+    otlp_min_size: int = Field(
+        MIN_SIZE,
+        validation_alias=AliasChoices("LOCAL_STACK_OTLP_MIN_SIZE", "LOCAL_STACK_OTLP_SEND_BATCH_SIZE"),
     )
-    otlp_batch_timeout: float = 0.2  # seconds; the batch processor's timeout
-    otlp_s3_compression: Literal["none", "gzip"] = "none"
+    otlp_flush_timeout: float = Field(
+        FLUSH_TIMEOUT,
+        validation_alias=AliasChoices("LOCAL_STACK_OTLP_FLUSH_TIMEOUT", "LOCAL_STACK_OTLP_BATCH_TIMEOUT"),
+    )
+    otlp_s3_compression: Compression = COMPRESSION
     # The stand-in writes to ClickHouse as the Docker stack's collector does: user `collector`, this password.
     collector_password: str = Field("", validation_alias="CLICKHOUSE_COLLECTOR_PASSWORD")
     # Origins (besides loopback ones) whose web pages may send the ClickHouse endpoint more than reads,

@@ -109,7 +109,7 @@ class LocalStack:
             self.host, otlp, self.clickhouse_port, self.s3.url, self.bucket, self.region
         )
         await self.receiver.start()
-        batching = f"batch {otlp.send_batch_size} items / {otlp.batch_timeout:g} s"
+        batching = f"sending_queue min_size {otlp.min_size} items / flush_timeout {otlp.flush_timeout:g} s"
         sinks = f"s3://{self.bucket}/{otlp.s3_prefix}/ ({otlp.s3_compression}) + default.otel_*"
         print(f"otlp grpc   {self.receiver.grpc_endpoint}  ({batching} → {sinks})", flush=True)
         print(

@@ -24,7 +24,7 @@ Parse the collector's files with ``orjson.loads(keep_negative_zero(body))``: pda
 Modules: ``json_text`` (the text before parsing), ``columns`` (tables and column order), ``values``
 (scalars, AnyValue, attribute maps, the one resource → scope → item walker), ``traces``, ``logs``,
 ``metrics`` (one row function each), ``signals`` (each signal's keys, item unit, tables and row function:
-``SIGNALS``).
+``SIGNALS``), ``layout`` (where the collector's awss3exporter puts each batch in the bucket).
 """
 
 from __future__ import annotations

@@ -1,25 +1,15 @@
-"""ClickHouse side: the tables the loader needs, idempotent inserts, and otel.s3_loader_files."""
+"""The loader's books in ClickHouse: otel.s3_loader_files, the claimed batches, and the tables it needs."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from click_common import clickhouse
-from click_common.backoff import call_with_backoff
 from click_common.migrations import HOW_TO_MIGRATE
-from clickhouse_connect.driver.client import Client
 
-from .documents import TABLES
+from .clickhouse_calls import ClickHouseCalls
 from .settings import LoaderSettings
-
-log = logging.getLogger("s3_loader")
-T = TypeVar("T")
-Outage = Callable[[BaseException], bool]  # which errors are waited out (retried with backoff)
+from .warehouse import COUNTS_TABLE, DATA_TABLES, OTLP_TABLE
 
 FILES_TABLE = "s3_loader_files"
 FILES_COLUMNS = (
@@ -36,21 +26,7 @@ FILES_COLUMNS = (
     "loaded_at",
     "updated_at",
 )
-DATA_TABLES = tuple(table for table, _ in TABLES.values())
-OTLP_TABLE = "s3_loader_otlp_traces"  # Null table + view doing the conversion in ClickHouse
 BATCHES_TABLE = "s3_loader_batches"  # claimed batches of small files (config/migrations)
-COUNTS_TABLE = "s3_loader_otlp_counts"  # spans of each document OTLP_TABLE's view converted, by token
-# How ClickHouse must read an OTLP JSON document so it accepts exactly what the OTLP JSON rules accept.
-OTLP_READ_SETTINGS = {
-    "input_format_json_read_numbers_as_strings": 0,
-    "input_format_json_read_bools_as_strings": 0,
-    "input_format_json_read_bools_as_numbers": 0,
-    "input_format_json_read_objects_as_strings": 0,
-    "input_format_skip_unknown_fields": 1,
-    "input_format_json_ignore_unknown_keys_in_named_tuple": 1,
-    "input_format_json_defaults_for_missing_elements_in_named_tuple": 1,
-    "input_format_null_as_default": 1,
-}
 
 
 class MissingTable(Exception):
@@ -76,162 +52,67 @@ class FileRecord:
 
 
 class ClickHouseBooks:
-    def __init__(self, settings: LoaderSettings, stop: threading.Event | None = None) -> None:
-        self.stop = stop
+    """otel.s3_loader_files (what became of each file) and otel.s3_loader_batches (claimed batches), and
+    the check that every table the loader needs is there."""
+
+    def __init__(self, settings: LoaderSettings, calls: ClickHouseCalls | None = None) -> None:
+        self.calls = calls or ClickHouseCalls(settings)
         self.settings = settings
-        self.database = settings.database
-        self.bucket = settings.s3_bucket
-        self._client: Client | None = None
-        self.give_up_after: float | None = None  # set for --once: how long an outage may last
-
-    @property
-    def client(self) -> Client:
-        if self._client is None:
-            self._client = self._call(self._connect)
-        return self._client
-
-    @property
-    def _max_wait(self) -> float:
-        return self.settings.max_outage_backoff
-
-    def _connect(self) -> Client:
-        return clickhouse.client_from(self.settings, query_retries=0)  # the retries are _call's
-
-    def _call(self, fn: Callable[[], T], is_outage: Outage = clickhouse.is_outage) -> T:
-        return call_with_backoff(
-            clickhouse.where(self.settings), is_outage, fn,
-            log=log, max_wait=self._max_wait, stop=self.stop, give_up_after=self.give_up_after,
-        )  # fmt: skip
 
     def check_tables(self) -> None:
         """Raise MissingTable naming the first table the migrations should have created but did not."""
+        db = self.settings.database
         needed = (*DATA_TABLES, FILES_TABLE, OTLP_TABLE, BATCHES_TABLE, COUNTS_TABLE)
         found = dict(
-            self._call(
+            self.calls(
                 lambda: (
-                    self.client.query(
+                    self.calls.client.query(
                         "SELECT name, engine_full FROM system.tables "
                         "WHERE database = {db:String} AND name IN {names:Array(String)}",
-                        parameters={"db": self.database, "names": list(needed)},
+                        parameters={"db": db, "names": list(needed)},
                     ).result_rows
                 )
             )
         )
         for name in needed:
             if name not in found:
-                raise MissingTable(f"table {self.database}.{name} does not exist: {HOW_TO_MIGRATE}")
+                raise MissingTable(f"table {db}.{name} does not exist: {HOW_TO_MIGRATE}")
         for name in (*DATA_TABLES, BATCHES_TABLE):
             if "non_replicated_deduplication_window" not in found[name]:
                 raise MissingTable(
-                    f"table {self.database}.{name} has no non_replicated_deduplication_window setting, "
+                    f"table {db}.{name} has no non_replicated_deduplication_window setting, "
                     f"which exactly-once loading needs: {HOW_TO_MIGRATE}"
                 )
-        document_type = self._call(
+        document_type = self.calls(
             lambda: (
-                self.client.query(
+                self.calls.client.query(
                     "SELECT type FROM system.columns WHERE database = {db:String} AND table = {t:String} "
                     "AND name = 'resourceSpans'",
-                    parameters={"db": self.database, "t": OTLP_TABLE},
+                    parameters={"db": db, "t": OTLP_TABLE},
                 ).result_rows
             )
         )
         if not document_type or "bytesValue" not in document_type[0][0]:
             raise MissingTable(
-                f"table {self.database}.{OTLP_TABLE} predates the values its view refuses (arrays, kvlists, "
-                f"bytes): drop it and {self.database}.{OTLP_TABLE}_mv, then create both as "
+                f"table {db}.{OTLP_TABLE} predates the values its view refuses (arrays, kvlists, "
+                f"bytes): drop it and {db}.{OTLP_TABLE}_mv, then create both as "
                 "config/migrations/0001_baseline.sql does"
             )
 
-    def insert_file(self, kind: str, token: str, payload: bytes) -> None:
-        """Insert one object's rows; its token makes a replay (after a crash, by a second loader) a no-op."""
-        table, columns = TABLES[kind]
-        self._call(
-            lambda: self.client.raw_insert(
-                f"{self.database}.{table}",
-                column_names=list(columns),
-                insert_block=payload,
-                settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
-                fmt="JSONCompactEachRow",
-            )
-        )
-
-    def insert_otlp(self, token: str, document: bytes) -> int:
-        """Stream a traces document for ClickHouse to convert; returns the rows ClickHouse says it wrote
-        (the document's one row plus what the views wrote)."""
-        summary = self._call(
-            lambda: self.client.raw_insert(
-                f"{self.database}.{OTLP_TABLE}",
-                insert_block=document,
-                settings={**OTLP_READ_SETTINGS, "insert_deduplication_token": token, "insert_deduplicate": 1},
-                fmt="JSONEachRow",
-            )
-        )
-        return summary.written_rows
-
-    def insert_from_s3(self, token: str, url: str, etag: str, access_key: str, secret_key: str) -> int | None:
-        """ClickHouse reads one traces document from the bucket itself (its s3() table function, signed with
-        the loader's read-only keys) into OTLP_TABLE, whose view converts it. Only the listed version is
-        kept (its ETag compared in the same read). Returns the document's spans, or None when ClickHouse read
-        nothing: the object changed since it was listed.
-
-        Raises what ClickHouse answered when it refused the document or could not read the object; only an
-        unreachable ClickHouse is waited for here (an error ClickHouse answers may be about the bucket, and
-        the caller falls back to downloading)."""
-        sql = (
-            f"INSERT INTO {self.database}.{OTLP_TABLE} "
-            "SELECT * FROM s3({url:String}, {access_key:String}, {secret_key:String}, 'JSONEachRow') "
-            "WHERE trim(BOTH '\"' FROM _etag) = {etag:String}"
-        )
-        params = {"url": url, "access_key": access_key, "secret_key": secret_key, "etag": etag}
-        settings = {
-            **OTLP_READ_SETTINGS,
-            "insert_deduplication_token": token,
-            "insert_deduplicate": 1,
-            "use_structure_from_insertion_table_in_table_functions": 1,
-            # a bucket ClickHouse cannot reach fails fast (its default is minutes of retries): the loader
-            # downloads the file instead
-            "s3_retry_attempts": 2,
-            "s3_max_single_read_retries": 2,
-            "s3_connect_timeout_ms": 2000,
-            # A document is one row: neither its parsing nor its conversion has anything to run in parallel,
-            # and the loader runs LOADER_INSERT_WORKERS of these statements at once (threads of their own
-            # only contend: 25 files of 8192 spans loaded 10-15% faster with one each here).
-            "max_threads": 1,
-            "input_format_parallel_parsing": 0,
-        }
-        self._call(
-            lambda: self.client.query(sql, parameters=params, settings=settings),
-            is_outage=clickhouse.is_unreachable,
-        )
-        counted = self._call(
-            lambda: (
-                self.client.query(
-                    f"SELECT max(spans), count() FROM {self.database}.{COUNTS_TABLE} "
-                    "WHERE token = {token:String}",
-                    parameters={"token": token},
-                ).result_rows
-            )
-        )
-        spans, attempts = counted[0] if counted else (0, 0)
-        return int(spans) if attempts else None
-
-    def token(self, key: str, etag: str) -> str:
-        return f"s3-loader:{self.bucket}/{key}@{etag}"
-
     def batch_token(self, window: int, seq: int) -> str:
         """The token of a claimed batch: its claim in s3_loader_batches, and its insert into each table."""
-        return f"s3-loader-batch:{self.bucket}:{window}:{seq}"
+        return f"s3-loader-batch:{self.settings.s3_bucket}:{window}:{seq}"
 
     def read_batches(self, windows: list[int]) -> dict[tuple[int, int], list[tuple[str, str]]]:
         """The claimed batches of these windows: (window, seq) → members (key, etag)."""
         if not windows:
             return {}
-        rows = self._call(
+        rows = self.calls(
             lambda: (
-                self.client.query(
-                    f"SELECT window, seq, members FROM {self.database}.{BATCHES_TABLE} "
+                self.calls.client.query(
+                    f"SELECT window, seq, members FROM {self.settings.database}.{BATCHES_TABLE} "
                     "WHERE bucket = {bucket:String} AND window IN {windows:Array(UInt64)}",
-                    parameters={"bucket": self.bucket, "windows": sorted(set(windows))},
+                    parameters={"bucket": self.settings.s3_bucket, "windows": sorted(set(windows))},
                 ).result_rows
             )
         )
@@ -242,10 +123,10 @@ class ClickHouseBooks:
         another loader's when it claimed (window, seq) first: ClickHouse drops the second insert of a token
         as a duplicate, so one claim of a (window, seq) is ever written. (Read back rather than trusting
         written_rows, which not every server reports for a deduplicated insert.)"""
-        row = [[self.bucket, window, seq, members, utcnow()]]
-        self._call(
-            lambda: self.client.insert(
-                f"{self.database}.{BATCHES_TABLE}",
+        row = [[self.settings.s3_bucket, window, seq, members, utcnow()]]
+        self.calls(
+            lambda: self.calls.client.insert(
+                f"{self.settings.database}.{BATCHES_TABLE}",
                 row,
                 column_names=["bucket", "window", "seq", "members", "claimed_at"],
                 settings={
@@ -254,12 +135,13 @@ class ClickHouseBooks:
                 },
             )
         )
-        stands = self._call(
+        stands = self.calls(
             lambda: (
-                self.client.query(
-                    f"SELECT members FROM {self.database}.{BATCHES_TABLE} WHERE bucket = {{bucket:String}} "
+                self.calls.client.query(
+                    f"SELECT members FROM {self.settings.database}.{BATCHES_TABLE} "
+                    "WHERE bucket = {bucket:String} "
                     "AND window = {window:UInt64} AND seq = {seq:UInt32} ORDER BY claimed_at LIMIT 1",
-                    parameters={"bucket": self.bucket, "window": window, "seq": seq},
+                    parameters={"bucket": self.settings.s3_bucket, "window": window, "seq": seq},
                 ).result_rows
             )
         )
@@ -270,10 +152,11 @@ class ClickHouseBooks:
         if keys is not None and not keys:
             return {}
         where = "" if keys is None else " WHERE key IN {keys:Array(String)}"
-        rows = self._call(
+        table = f"{self.settings.database}.{FILES_TABLE}"
+        rows = self.calls(
             lambda: (
-                self.client.query(
-                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {self.database}.{FILES_TABLE} FINAL{where}",
+                self.calls.client.query(
+                    f"SELECT {', '.join(FILES_COLUMNS)} FROM {table} FINAL{where}",
                     parameters=None if keys is None else {"keys": keys},
                 ).result_rows
             )
@@ -284,15 +167,14 @@ class ClickHouseBooks:
         if not records:
             return
         data = [[getattr(r, c) for c in FILES_COLUMNS] for r in records]
-        self._call(
-            lambda: self.client.insert(
-                f"{self.database}.{FILES_TABLE}", data, column_names=list(FILES_COLUMNS)
+        self.calls(
+            lambda: self.calls.client.insert(
+                f"{self.settings.database}.{FILES_TABLE}", data, column_names=list(FILES_COLUMNS)
             )
         )
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        self.calls.close()
 
 
 def _members(value: list) -> list[tuple[str, str]]:

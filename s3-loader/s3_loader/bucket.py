@@ -13,6 +13,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 from click_common.backoff import call_with_backoff
+from otlp_rows.layout import names_signal
 
 from .retrying import is_s3_outage
 from .settings import LoaderSettings
@@ -30,8 +31,8 @@ class S3Object:
 
     @property
     def is_metrics(self) -> bool:
-        """The awss3exporter names files <file_prefix>metrics_<unique>.json[.gz]."""
-        return "metrics_" in self.key.rsplit("/", 1)[-1]
+        """The awss3exporter names files <file_prefix>metrics_<unique>.json[.gz] (otlp_rows.layout)."""
+        return names_signal(self.key, "metrics")
 
 
 class ObjectVanished(Exception):
@@ -40,12 +41,9 @@ class ObjectVanished(Exception):
 
 class Bucket:
     def __init__(self, settings: LoaderSettings, stop: threading.Event | None = None) -> None:
+        self.settings = settings
         self.stop = stop
-        self.name = settings.s3_bucket
-        self.prefix = settings.list_prefix
-        self.max_wait = settings.max_outage_backoff
         self.give_up_after: float | None = None  # set for --once: how long an outage may last
-        self.where = f"S3 {settings.s3_endpoint_url or 'AWS'} bucket {self.name}"
         self.client = boto3.client(
             "s3",
             endpoint_url=settings.s3_endpoint_url or None,
@@ -62,9 +60,10 @@ class Bucket:
         )
 
     def _with_backoff(self, fn: Callable[[], T]) -> T:
+        s = self.settings
         return call_with_backoff(
-            self.where, is_s3_outage, fn,
-            log=log, max_wait=self.max_wait, stop=self.stop, give_up_after=self.give_up_after,
+            f"S3 {s.s3_endpoint_url or 'AWS'} bucket {s.s3_bucket}", is_s3_outage, fn,
+            log=log, max_wait=s.max_outage_backoff, stop=self.stop, give_up_after=self.give_up_after,
         )  # fmt: skip
 
     def list_objects(self, prefixes: list[str] | None = None, start_after: str = "") -> list[S3Object]:
@@ -77,8 +76,8 @@ class Bucket:
             paginator = self.client.get_paginator("list_objects_v2")
             pages = (
                 page
-                for prefix in ([self.prefix] if prefixes is None else prefixes)
-                for page in paginator.paginate(Bucket=self.name, Prefix=prefix, **after)
+                for prefix in ([self.settings.list_prefix] if prefixes is None else prefixes)
+                for page in paginator.paginate(Bucket=self.settings.s3_bucket, Prefix=prefix, **after)
             )
             for page in pages:
                 for item in page.get("Contents", ()):
@@ -98,7 +97,7 @@ class Bucket:
 
         def head() -> bool:
             try:
-                found = self.client.head_object(Bucket=self.name, Key=key)["ETag"].strip('"')
+                found = self.client.head_object(Bucket=self.settings.s3_bucket, Key=key)["ETag"].strip('"')
             except botocore.exceptions.ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in {"NoSuchKey", "404", "NotFound"}:
@@ -111,7 +110,9 @@ class Bucket:
     def download(self, obj: S3Object) -> bytes:
         def get() -> bytes:
             try:
-                response = self.client.get_object(Bucket=self.name, Key=obj.key, IfMatch=obj.etag)
+                response = self.client.get_object(
+                    Bucket=self.settings.s3_bucket, Key=obj.key, IfMatch=obj.etag
+                )
             except botocore.exceptions.ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in {"NoSuchKey", "404", "PreconditionFailed", "412"}:

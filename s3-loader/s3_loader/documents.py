@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from click_common.text import one_line
 from otlp_rows import SIGNALS, DuplicateKeys, OTLPFormatError, keep_negative_zero, log_rows, trace_rows
+from otlp_rows.layout import GZIP_SUFFIX
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -37,17 +38,22 @@ _TOP_KEYS = {signal.keys[0]: signal.name for signal in SIGNALS.values()}
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A decoded object. kind: traces | logs | metrics | empty; error set when the object is bad.
-
-    route "rows": payload is JSONCompactEachRow for the kind's table, built here by otlp_rows.
-    route "otlp": payload is the document itself, for ClickHouse to convert (see otlp_route).
-    """
+    """A document as otlp_rows converts it. kind: traces | logs | metrics | empty | invalid; error set when
+    the object is bad; payload: JSONCompactEachRow for the kind's table."""
 
     kind: str
     rows: int = 0
     payload: bytes = b""
     error: str = ""
-    route: str = "rows"
+
+
+@dataclass(frozen=True, slots=True)
+class PlainTraces:
+    """A traces document ClickHouse's SQL conversion takes (the schema's otel.s3_loader_otlp_traces_mv):
+    the document (decompressed) and its spans, counted by their keys."""
+
+    document: bytes
+    spans: int
 
 
 # Documents holding any of these go through otlp_rows: values the SQL conversion does not cover (arrays,
@@ -60,11 +66,10 @@ _NOT_FOR_SQL = (
 _SPAN_KEY = b'"startTimeUnixNano":'
 
 
-def otlp_route(key: str, body: bytes, min_bytes: int = 0) -> Prepared | None:
-    """A plain collector traces document of at least min_bytes (uncompressed), left for ClickHouse to convert
-    (the schema's otel.s3_loader_otlp_traces_mv), or None when it needs otlp_rows. Scans bytes only: no
-    parsing here. ClickHouse's conversion has a fixed cost per document that only pays on large ones: on a
-    collector's 200-span file (160 kB) it is the slower route."""
+def plain_traces(body: bytes, min_bytes: int = 0) -> PlainTraces | None:
+    """A plain collector traces document of at least min_bytes (uncompressed), or None when it needs
+    otlp_rows. Scans bytes only: no parsing here. ClickHouse's conversion has a fixed cost per document that
+    only pays on large ones: on a collector's 200-span file (160 kB) it is the slower route."""
     if body[:2] == GZIP_MAGIC:
         try:
             body = gzip.decompress(body)
@@ -77,7 +82,7 @@ def otlp_route(key: str, body: bytes, min_bytes: int = 0) -> Prepared | None:
         or any(marker in body for marker in _NOT_FOR_SQL)
     ):
         return None
-    return Prepared("traces", body.count(_SPAN_KEY), body, route="otlp")
+    return PlainTraces(body, body.count(_SPAN_KEY))
 
 
 @contextmanager
@@ -102,7 +107,7 @@ def decode(key: str, body: bytes) -> Any:
             body = gzip.decompress(body)
         except (OSError, EOFError, zlib.error) as exc:
             raise OTLPFormatError(f"bad gzip: {exc}") from None
-    elif key.endswith(".gz"):
+    elif key.endswith(GZIP_SUFFIX):
         raise OTLPFormatError("named .gz but the content is not gzip")
     try:
         return orjson.loads(keep_negative_zero(body))

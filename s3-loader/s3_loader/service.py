@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, settings: LoaderSettings) -> int:
 
     loader = Loader(settings)
     if args.once:
-        loader.bucket.give_up_after = loader.books.give_up_after = settings.once_give_up_seconds
+        loader.bucket.give_up_after = loader.clickhouse.give_up_after = settings.once_give_up_seconds
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: loader.stop.set())
     try:

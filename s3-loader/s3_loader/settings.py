@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from click_common.clickhouse import ClickHouseSettings
+from otlp_rows.layout import PARTITION_FORMAT
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -46,7 +47,7 @@ class LoaderSettings(ClickHouseSettings):
     # least every full_list_seconds, the whole prefix (other layouts, older retries). A whole-prefix listing
     # grows with the bucket (~0.2 s per 1,000 objects here; compose keeps 3 days of files).
     # "" lists the whole prefix every pass.
-    recent_partition_format: str = "year=%Y/month=%m/day=%d/hour=%H/minute=%M"
+    recent_partition_format: str = PARTITION_FORMAT
     late_list_seconds: float = Field(60.0, ge=0)
     late_window_seconds: float = Field(900.0, gt=0)
     full_list_seconds: float = Field(3600.0, ge=0)

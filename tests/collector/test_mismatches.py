@@ -14,7 +14,7 @@ import grpc
 import orjson
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
-from s3_loader.documents import otlp_route
+from s3_loader.documents import plain_traces
 
 from tests.collector import edge_payloads
 from tests.collector.edge_payloads import kv, t
@@ -79,7 +79,7 @@ def test_m2_m3_m8_on_the_loaders_sql_path(real_collector, stack, tmp_path: Path)
     assert [(r[2], r[3]) for r in rows[2:]] == [("", ""), ("", "")]  # M8: unknown or negative enum → ''
     assert rows[0][4:] == (["alpha", "d", "dup", "dup", "zeta"], ["2", "2.5", "1", "3", "z"])  # M3
     (body,) = s3_documents(stack).values()
-    assert otlp_route("traces.json", body) is not None  # the loader hands this document to the SQL path
+    assert plain_traces(body) is not None  # the loader hands this document to the SQL path
     run_loader_once(stack, tmp_path)
     assert except_both_ways(client, "default.otel_traces", "otel.otel_traces")[:2] == (0, 0)
 

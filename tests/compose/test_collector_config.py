@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlparse
+
+import pytest
+from local_stack.collector import sending_queue
+from otlp_rows import layout
 
 from .conftest import CONFIG, migration_tables, resolve_env
 
@@ -142,3 +147,35 @@ def test_collector_policy_allows_only_writes_of_the_bucket():
     actions = policy_actions(render_policy("collector-write", "otel-data"))
     assert "s3:PutObject" in actions
     assert not any(a.startswith(("s3:Get", "s3:List", "s3:Delete")) or "*" in a for a in actions), actions
+
+
+def go_duration_seconds(text: str) -> float:
+    """A Go duration as the collector's config reads it ("200ms", "1s", "1m30s")."""
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
+    assert parts and "".join(n + u for n, u in parts) == text, f"not a Go duration: {text!r}"
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def test_the_s3_layout_is_the_one_otlp_rows_states(collector_config):
+    """The stand-in writes and the loader reads the layout otlp_rows.layout states: the real collector's
+    s3uploader must say the same, so that the three cannot drift apart."""
+    exporter = collector_config["exporters"]["awss3"]
+    uploader = exporter["s3uploader"]
+    assert uploader["s3_partition_format"] == layout.PARTITION_FORMAT
+    assert uploader.get("file_prefix", "") == layout.FILE_PREFIX
+    assert uploader.get("compression", "none") == layout.COMPRESSION  # the exporter's default: none
+    assert exporter["marshaler"] == "otlp_json"  # the .json of layout.object_name
+    when = datetime(2026, 3, 7, 9, 5, tzinfo=UTC)
+    key = layout.object_key("otel", "traces", when, 1, compressed=False)
+    assert key == "otel/year=2026/month=03/day=07/hour=09/minute=05/traces_000000001.json"
+    assert layout.signal_of(key) == "traces" and layout.names_signal(key, "traces")
+
+
+def test_the_stand_in_batches_as_the_collectors_sending_queues(collector_config):
+    """The local stack's collector stand-in batches by the same numbers as both exporters' queues."""
+    for name in ("clickhouse", "awss3"):
+        batch = collector_config["exporters"][name]["sending_queue"]["batch"]
+        assert batch["sizer"] == "items", name
+        assert batch["min_size"] == sending_queue.MIN_SIZE, name
+        assert go_duration_seconds(batch["flush_timeout"]) == pytest.approx(sending_queue.FLUSH_TIMEOUT), name

@@ -132,15 +132,15 @@ def _loader_documents() -> Callable[[bytes], None]:
             raise Broken(f"prepare() failed inside: {prepared.error}")
         if prepared.error and "\n" in prepared.error:
             raise Broken(f"an error of more than one line: {prepared.error!r:.200}")
-        routed = documents.otlp_route(key, body)
+        routed = documents.plain_traces(body)
         if routed is None:
             return
         # ClickHouse's conversion takes this one: it must be a traces document the Python route agrees on,
         # span for span (the loader's bookkeeping counts the SQL route's spans by their keys)
         if prepared.error:
             raise Broken(f"routed to ClickHouse, but otlp_rows refuses it: {prepared.error}")
-        if (prepared.kind, prepared.rows) != ("traces", routed.rows):
-            raise Broken(f"routed as {routed.rows} spans, otlp_rows finds {prepared.kind} {prepared.rows}")
+        if (prepared.kind, prepared.rows) != ("traces", routed.spans):
+            raise Broken(f"routed as {routed.spans} spans, otlp_rows finds {prepared.kind} {prepared.rows}")
 
     return one
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from s3_loader.loader import Loader
+from s3_loader.listing import recent_prefixes
 from s3_loader.settings import LoaderSettings
 
 from .conftest import PARTITION, REPO
@@ -114,19 +114,13 @@ def test_a_late_file_is_loaded_by_the_late_listing_and_an_old_one_waits_for_the_
 
 def test_recent_prefixes_are_the_current_partition_and_the_previous_in_its_first_seconds():
     settings = LoaderSettings(_env_file=None, s3_prefix="otel", parse_workers=0)
-    loader = Loader(settings)
-    try:
-        assert loader.recent_prefixes(datetime(2026, 1, 1, 0, 0, 10, tzinfo=UTC)) == [
-            "otel/year=2025/month=12/day=31/hour=23/minute=59/",
-            "otel/year=2026/month=01/day=01/hour=00/minute=00/",
-        ]
-        assert loader.recent_prefixes(datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC)) == [
-            "otel/year=2026/month=01/day=01/hour=00/minute=01/",
-        ]
-        per_second = Loader(settings.model_copy(update={"recent_partition_format": "%H/%M/%S"}))
-        try:  # a finer partitioning: every partition of the last 20 s
-            assert len(per_second.recent_prefixes(datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC))) == 21
-        finally:
-            per_second.close()
-    finally:
-        loader.close()
+    assert recent_prefixes(settings, datetime(2026, 1, 1, 0, 0, 10, tzinfo=UTC)) == [
+        "otel/year=2025/month=12/day=31/hour=23/minute=59/",
+        "otel/year=2026/month=01/day=01/hour=00/minute=00/",
+    ]
+    assert recent_prefixes(settings, datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC)) == [
+        "otel/year=2026/month=01/day=01/hour=00/minute=01/",
+    ]
+    per_second = settings.model_copy(update={"recent_partition_format": "%H/%M/%S"})
+    # a finer partitioning: every partition of the last 20 s
+    assert len(recent_prefixes(per_second, datetime(2026, 1, 1, 0, 1, 30, tzinfo=UTC))) == 21

@@ -9,8 +9,9 @@ import orjson
 import pytest
 from otlp_rows import LOG_COLUMNS, TRACE_COLUMNS, trace_rows
 from s3_loader.bookkeeping import ClickHouseBooks
-from s3_loader.documents import otlp_route, prepare
+from s3_loader.documents import plain_traces, prepare
 from s3_loader.settings import LoaderSettings
+from s3_loader.warehouse import Warehouse
 
 GOLDEN = Path(__file__).parent / "golden"
 # LOADER_SQL_MIN_BYTES=0: these small documents take ClickHouse's conversion whenever it can do it, so that
@@ -139,27 +140,27 @@ def test_bad_inputs_fail_with_one_line_reasons_and_bounded_retries(stack, run_lo
     assert "2/2 gave up: malformed JSON" in status.stdout
 
 
-@pytest.mark.parametrize("route", ["otlp", "rows"])
+@pytest.mark.parametrize("route", ["clickhouse-converts", "python-converts"])
 def test_replay_after_crash_between_insert_and_bookkeeping_is_a_no_op(
     stack, run_loader, unique_key, trace_doc, route
 ):
     """The crash window made deterministic: the insert happened, the bookkeeping row did not. Both routes:
-    a plain document converted by ClickHouse ("otlp"), and one with an array value ("rows", otlp_rows)."""
+    a plain document converted by ClickHouse, and one with an array value (converted by otlp_rows)."""
     doc = trace_doc(25, seed=7)
-    if route == "rows":
+    if route == "python-converts":
         attrs = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
         attrs.append({"key": "tags", "value": {"arrayValue": {"values": [{"stringValue": "hyped"}]}}})
     key, body = unique_key("traces.json"), orjson.dumps(doc)
     etag = stack.s3().put_object(Bucket=stack.bucket, Key=key, Body=body)["ETag"].strip('"')
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
-    books = ClickHouseBooks(settings)
-    prepared = otlp_route(key, body) or prepare(key, body)
-    assert prepared.route == route
-    if route == "otlp":
-        books.insert_otlp(books.token(key, etag), prepared.payload)
+    warehouse = Warehouse(settings)
+    plain = plain_traces(body)
+    assert (plain is not None) == (route == "clickhouse-converts")
+    if plain is not None:
+        warehouse.insert_otlp(warehouse.token(key, etag), plain.document)
     else:
-        books.insert_file("traces", books.token(key, etag), prepared.payload)
-    books.close()
+        warehouse.insert_file("traces", warehouse.token(key, etag), prepare(key, body).payload)
+    warehouse.close()
     count = "SELECT count() FROM otel.otel_traces"
     assert stack.client().query(count).result_rows == [(25,)]
 
@@ -305,9 +306,9 @@ def _scalars_only(value, suffix: str):
 def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_loader, unique_key):
     """Each span of the conformance edge cases (tests/collector/edge_payloads) as its own document: those
     ClickHouse converts (the schema's view, reading each file from the bucket itself) and those it refuses,
-    which the loader downloads for otlp_rows ("rows"), must give exactly the rows otlp_rows builds, so the
+    which the loader downloads for otlp_rows, must give exactly the rows otlp_rows builds, so the
     fast path cannot change a value.
-    (The downloaded "otlp" route is tested by test_clickhouse_conversion_equals_otlp_rows.)"""
+    (ClickHouse converting a downloaded document is tested by test_clickhouse_conversion_equals_otlp_rows.)"""
     from tests.collector import edge_payloads
 
     documents = [
@@ -322,12 +323,13 @@ def test_every_edge_case_span_loads_the_same_through_both_routes(stack, run_load
     s3, routes = stack.s3(), []
     for document in documents:
         key, body = unique_key("traces.json"), orjson.dumps(document)
-        routes.append("otlp" if otlp_route(key, body) else "rows")
+        routes.append("clickhouse" if plain_traces(body) else "python")
         s3.put_object(Bucket=stack.bucket, Key=key, Body=body)
-    assert "otlp" in routes and "rows" in routes, routes
+    assert "clickhouse" in routes and "python" in routes, routes
     done = run_loader("--once", **FAST)
     assert done.returncode == 0, done.stderr
-    assert routes.count("otlp") >= len(documents) // 2, routes  # every scalar variant takes the fast path
+    # every scalar variant takes the fast path
+    assert routes.count("clickhouse") >= len(documents) // 2, routes
     # ClickHouse reads every file itself and refuses exactly those with values only otlp_rows converts
     refused = sum(any(f'"{kind}"'.encode() in orjson.dumps(d) for kind in _NOT_SCALAR) for d in documents)
     assert refused > 0 and done.stderr.count("ClickHouse did not load") == refused, done.stderr[-3000:]
@@ -348,11 +350,11 @@ def test_small_documents_take_otlp_rows_and_large_ones_the_sql_path_by_default(t
     min_bytes = LoaderSettings.model_fields["sql_min_bytes"].default
     small, large = orjson.dumps(trace_doc(200)), orjson.dumps(trace_doc(5000))
     assert len(small) < min_bytes <= len(large)
-    assert otlp_route("traces.json", small, min_bytes) is None
-    assert otlp_route("traces.json", small).route == "otlp"  # the SQL path could take it
+    assert plain_traces(small, min_bytes) is None
+    assert plain_traces(small) is not None  # the SQL path could take it
     for body in (large, gzip.compress(large)):  # the uncompressed size decides
-        routed = otlp_route("traces.json.gz", body, min_bytes)
-        assert routed is not None and routed.route == "otlp" and routed.rows == 5000
+        plain = plain_traces(body, min_bytes)
+        assert plain is not None and plain.spans == 5000
 
 
 def test_a_batch_of_small_files_is_claimed_once_and_its_replay_is_a_no_op(
@@ -368,7 +370,7 @@ def test_a_batch_of_small_files_is_claimed_once_and_its_replay_is_a_no_op(
         for key, body in docs.items()
     }
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
-    books = ClickHouseBooks(settings)
+    books, warehouse = ClickHouseBooks(settings), Warehouse(settings)
     listed = {o["Key"]: o["LastModified"] for o in s3.list_objects_v2(Bucket=stack.bucket)["Contents"]}
     windows = {int(t.timestamp()) // settings.batch_window_seconds for t in listed.values()}
     for window in windows:  # the whole window's files in one batch, as a loader would claim them
@@ -381,8 +383,9 @@ def test_a_batch_of_small_files_is_claimed_once_and_its_replay_is_a_no_op(
         # a second claim of (window, 0) is refused: the first one stands
         assert books.claim_batch(window, 0, members[:1]) == members
         payload = b",".join(prepare(k, docs[k]).payload for k, _ in members)
-        books.insert_file("traces", books.batch_token(window, 0), payload)
+        warehouse.insert_file("traces", books.batch_token(window, 0), payload)
     books.close()
+    warehouse.close()
     count = "SELECT count() FROM otel.otel_traces"
     assert stack.client().query(count).result_rows == [(63,)]
 
@@ -456,13 +459,13 @@ def test_clickhouse_keeps_only_the_listed_version_of_a_file(stack, run_loader, u
     old = s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(30, seed=1)))["ETag"]
     s3.put_object(Bucket=stack.bucket, Key=key, Body=orjson.dumps(trace_doc(40, seed=2)))  # replaced
     settings = LoaderSettings(_env_file=None, **{k: v for k, v in stack.env().items() if k.isupper()})
-    books = ClickHouseBooks(settings)
+    warehouse = Warehouse(settings)
     try:
         url = f"{stack.ports.s3_url}/{stack.bucket}/{key}"
         etag = old.strip('"')
-        assert books.insert_from_s3(books.token(key, etag), url, etag, "test", "test") is None
+        assert warehouse.insert_from_s3(warehouse.token(key, etag), url, etag, "test", "test") is None
     finally:
-        books.close()
+        warehouse.close()
     count = "SELECT count() FROM otel.otel_traces"
     assert stack.client().query(count).result_rows == [(0,)]
     for _ in range(2):

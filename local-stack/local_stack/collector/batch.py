@@ -1,9 +1,10 @@
-"""Batching like the collector's batch processor: a batch goes out at `send_batch_size` items or `timeout`
-after its first item, whichever comes first. Items are spans, log records or metric data points.
+"""Batching like the collector's exporter queues (`sending_queue.batch`): a batch goes out at `min_size` items
+or `flush_timeout` after its first item, whichever comes first. Items are spans, log records or metric data
+points.
 
 The batcher holds the screened request messages; they become OTLP JSON and table rows only in the export
 worker (`convert`), so a client's request is answered as soon as it is decoded and checked — the collector's
-batch processor is asynchronous in the same way."""
+queue is asynchronous in the same way."""
 
 from __future__ import annotations
 
@@ -67,14 +68,14 @@ class Batcher:
     def __init__(
         self,
         signal: Signal,
-        send_batch_size: int,
-        timeout: float,
+        min_size: int,
+        flush_timeout: float,
         flush: Callable[[PendingBatch], None],
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.signal = signal
-        self.send_batch_size = max(1, send_batch_size)
-        self.timeout = timeout
+        self.min_size = max(1, min_size)
+        self.flush_timeout = flush_timeout
         self._flush = flush
         self._loop = loop
         self._pending = PendingBatch(signal)
@@ -89,11 +90,11 @@ class Batcher:
             return
         self._pending.requests.append((request, items))
         self._pending.items += items
-        if self._pending.items >= self.send_batch_size or self.timeout <= 0:
+        if self._pending.items >= self.min_size or self.flush_timeout <= 0:
             self.flush()
         elif self._timer is None:
             loop = self._loop or asyncio.get_running_loop()
-            self._timer = loop.call_later(self.timeout, self.flush)
+            self._timer = loop.call_later(self.flush_timeout, self.flush)
 
     def flush(self) -> None:
         if self._timer is not None:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from click_common.text import one_line
+from otlp_rows.layout import PARTITION_FORMAT, object_key
 from tenacity import RetryCallState, Retrying, stop_after_delay, wait_exponential
 
-from ..s3.layout import DEFAULT_PARTITION_FORMAT, object_body, object_key, uuidv7
+from ..s3.layout import object_body, uuidv7
 from .batch import Batch
 from .rows import table_columns
 
@@ -46,7 +47,7 @@ class S3Exporter:
         bucket: str,
         prefix: str,
         compressed: bool = False,
-        partition_format: str = DEFAULT_PARTITION_FORMAT,
+        partition_format: str = PARTITION_FORMAT,
         retry_for: float = 300.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 
 from .batch import Batch, Batcher, PendingBatch, convert
 from .payload import Screened, Signal, response, screen
+from .sending_queue import FLUSH_TIMEOUT, MIN_SIZE
 
 log = logging.getLogger("local_stack.otlp")
 
@@ -38,8 +39,8 @@ class BatchExporter(Protocol):
 
 @dataclass
 class PipelineSettings:
-    send_batch_size: int = 8192
-    timeout: float = 0.2
+    min_size: int = MIN_SIZE  # sending_queue.batch.min_size
+    flush_timeout: float = FLUSH_TIMEOUT  # sending_queue.batch.flush_timeout, seconds
     max_queued_items: int = 200_000
     export_workers: int = 2
     stats_interval: float = 10.0
@@ -80,7 +81,7 @@ class OtlpPipeline:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._batchers = {
-            s: Batcher(s, self.settings.send_batch_size, self.settings.timeout, self._submit, loop)
+            s: Batcher(s, self.settings.min_size, self.settings.flush_timeout, self._submit, loop)
             for s in Signal
         }
         if self.settings.stats_interval > 0:

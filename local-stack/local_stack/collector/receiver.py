@@ -9,21 +9,23 @@ import grpc
 from aiohttp import web
 from botocore.config import Config
 from click_common import clickhouse
+from otlp_rows.layout import COMPRESSION, Compression
 
 from .exporters import ClickHouseExporter, S3Exporter
 from .grpc_receiver import build_server
 from .http_receiver import OtlpHTTP
 from .pipeline import OtlpPipeline, PipelineSettings
+from .sending_queue import FLUSH_TIMEOUT, MIN_SIZE
 
 
 @dataclass
 class OtlpOptions:
     grpc_port: int = 4317
     http_port: int = 4318
-    send_batch_size: int = 8192
-    batch_timeout: float = 0.2
+    min_size: int = MIN_SIZE  # the exporters' sending_queue.batch.min_size
+    flush_timeout: float = FLUSH_TIMEOUT  # sending_queue.batch.flush_timeout, seconds
     s3_prefix: str = "otel"
-    s3_compression: str = "none"  # none | gzip, as the awss3exporter's s3uploader.compression
+    s3_compression: Compression = COMPRESSION  # as the awss3exporter's s3uploader.compression
     max_queued_items: int = 200_000
     clickhouse_user: str = "collector"  # the clickhouse exporter's login, as the Docker stack gives it
     clickhouse_password: str = ""
@@ -63,8 +65,8 @@ class OtlpReceiver:
         self.pipeline = OtlpPipeline(
             exporters,
             PipelineSettings(
-                send_batch_size=options.send_batch_size,
-                timeout=options.batch_timeout,
+                min_size=options.min_size,
+                flush_timeout=options.flush_timeout,
                 max_queued_items=options.max_queued_items,
             ),
         )

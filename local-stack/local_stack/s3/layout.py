@@ -1,4 +1,5 @@
-"""The awss3exporter's object keys and bodies (pure): where a batch lands in the bucket and what it holds."""
+"""The awss3exporter's object bodies and unique keys (pure); where a batch lands in the bucket is
+otlp_rows.layout, which the S3 loader reads too."""
 
 from __future__ import annotations
 
@@ -6,29 +7,10 @@ import gzip
 import os
 import threading
 import time
-from datetime import datetime
 
 import orjson
 
-DEFAULT_PARTITION_FORMAT = "year=%Y/month=%m/day=%d/hour=%H/minute=%M"
 UUIDV7_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-
-
-def object_key(
-    prefix: str,
-    signal: str,
-    uploaded_at: datetime,
-    unique: int | str,
-    compressed: bool,
-    partition_format: str = DEFAULT_PARTITION_FORMAT,
-    file_prefix: str = "",
-) -> str:
-    """`[prefix/]<strftime(partition)>/<file_prefix><signal>_<unique>.json[.gz]`, unique being a uuidv7 (the
-    config's unique_key_func_name) or the default 9 random digits; the partition is the upload time."""
-    parts = [p for p in (prefix.strip("/"), uploaded_at.strftime(partition_format).strip("/")) if p]
-    unique_text = unique if isinstance(unique, str) else f"{unique:09d}"
-    name = f"{file_prefix}{signal}_{unique_text}.json" + (".gz" if compressed else "")
-    return "/".join([*parts, name])
 
 
 _last_v7 = 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +17,7 @@ from datetime import UTC, datetime
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-# <prefix>/year=…/minute=MM/<file_prefix>traces_<unique>.json[.gz]: the signal is the word before <unique>.
-_SIGNAL = re.compile(r"(traces|logs|metrics)_[^/]*$")
+from otlp_rows import layout
 
 
 @dataclass(frozen=True)
@@ -39,8 +36,8 @@ class SignalSummary:
 
 
 def signal_of(key: str) -> str:
-    match = _SIGNAL.search(key)
-    return match.group(1) if match else "other"
+    """The signal the collector's key layout (otlp_rows.layout) names, or "other"."""
+    return layout.signal_of(key) or "other"
 
 
 def summarize(objects: Iterable[S3Object]) -> dict[str, SignalSummary]:

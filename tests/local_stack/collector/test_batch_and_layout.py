@@ -1,16 +1,20 @@
-"""The batch processor's size/timeout rule and the awss3exporter's key layout (pure)."""
+"""The exporter queue's min_size/flush_timeout rule and the awss3exporter's key layout (pure)."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import re
 from datetime import UTC, datetime
 
 import orjson
+from local_stack.__main__ import warn_deprecated
 from local_stack.collector.batch import Batcher, PendingBatch, convert
 from local_stack.collector.payload import Signal
-from local_stack.s3.layout import UUIDV7_PATTERN, object_body, object_key, uuidv7
+from local_stack.s3.layout import UUIDV7_PATTERN, object_body, uuidv7
+from local_stack.settings import LocalStackSettings
+from otlp_rows.layout import object_key
 
 from tests.support.otlp_samples import traces_request
 
@@ -19,10 +23,10 @@ def _doc(n: int) -> dict:
     return {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {}, "spans": [{"name": "x"}] * n}]}]}
 
 
-def test_batch_goes_out_at_send_batch_size_without_waiting() -> None:
+def test_batch_goes_out_at_min_size_without_waiting() -> None:
     async def run() -> list[PendingBatch]:
         out: list[PendingBatch] = []
-        batcher = Batcher(Signal.TRACES, send_batch_size=10, timeout=60, flush=out.append)
+        batcher = Batcher(Signal.TRACES, min_size=10, flush_timeout=60, flush=out.append)
         batcher.add(traces_request(spans=4, service="a"), 4)
         assert out == []
         batcher.add(traces_request(spans=6, service="b"), 6)
@@ -51,7 +55,7 @@ def test_a_request_the_row_conversion_refuses_is_left_out_of_both_sinks() -> Non
 def test_batch_goes_out_after_the_timeout_and_empty_requests_make_no_batch() -> None:
     async def run() -> tuple[list[PendingBatch], float]:
         out: list[PendingBatch] = []
-        batcher = Batcher(Signal.TRACES, send_batch_size=1000, timeout=0.05, flush=out.append)
+        batcher = Batcher(Signal.TRACES, min_size=1000, flush_timeout=0.05, flush=out.append)
         batcher.add(traces_request(spans=0), 0)
         batcher.add(traces_request(spans=3), 3)
         started = asyncio.get_running_loop().time()
@@ -82,3 +86,18 @@ def test_object_body_is_one_compact_document_optionally_gzipped() -> None:
     plain = object_body(doc, compressed=False)
     assert plain == orjson.dumps(doc) and b"\n" not in plain
     assert gzip.decompress(object_body(doc, compressed=True)) == plain
+
+
+def test_the_old_batching_names_still_set_min_size_and_flush_timeout(monkeypatch, caplog) -> None:
+    """LOCAL_STACK_OTLP_SEND_BATCH_SIZE / _BATCH_TIMEOUT are the stand-in's names before it took the collector
+    config's (min_size, flush_timeout): still read, with one warning line each."""
+    monkeypatch.setenv("LOCAL_STACK_OTLP_SEND_BATCH_SIZE", "17")
+    monkeypatch.setenv("LOCAL_STACK_OTLP_BATCH_TIMEOUT", "0.5")
+    settings = LocalStackSettings()
+    assert (settings.otlp_min_size, settings.otlp_flush_timeout) == (17, 0.5)
+    monkeypatch.setenv("LOCAL_STACK_OTLP_MIN_SIZE", "23")
+    assert LocalStackSettings().otlp_min_size == 23  # the new name wins
+    with caplog.at_level(logging.WARNING):
+        warn_deprecated({"LOCAL_STACK_OTLP_SEND_BATCH_SIZE": "17"})
+    said = "LOCAL_STACK_OTLP_SEND_BATCH_SIZE is deprecated: set LOCAL_STACK_OTLP_MIN_SIZE instead"
+    assert said in caplog.text

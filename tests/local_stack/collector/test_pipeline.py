@@ -39,7 +39,7 @@ def test_every_exporter_gets_every_batch_and_shutdown_flushes_the_pending_one() 
 
     async def run() -> OtlpPipeline:
         pipeline = OtlpPipeline(
-            [s3, clickhouse], PipelineSettings(send_batch_size=5, timeout=60, stats_interval=0)
+            [s3, clickhouse], PipelineSettings(min_size=5, flush_timeout=60, stats_interval=0)
         )
         pipeline.start()
         for _ in range(3):
@@ -59,7 +59,7 @@ def test_a_full_queue_refuses_before_decoding_and_recovers() -> None:
     slow = Recording("slow", gate=gate)
 
     async def run() -> None:
-        settings = PipelineSettings(send_batch_size=4, timeout=60, max_queued_items=8, stats_interval=0)
+        settings = PipelineSettings(min_size=4, flush_timeout=60, max_queued_items=8, stats_interval=0)
         pipeline = OtlpPipeline([slow], settings)
         pipeline.start()
         await _accept(pipeline, _body(4))

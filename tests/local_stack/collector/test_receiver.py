@@ -243,7 +243,7 @@ def test_a_clean_shutdown_exports_every_accepted_batch(tmp_path) -> None:
         [sys.executable, "-m", "local_stack", "--data-dir", str(data),
          "--clickhouse-port", str(free_port()), "--s3-port", str(free_port()),
          "--otlp-grpc-port", str(free_port()), "--otlp-http-port", str(http_port),
-         "--otlp-batch-timeout", "600"],  # nothing leaves by timeout: only the shutdown can flush it
+         "--otlp-flush-timeout", "600"],  # nothing leaves by timeout: only the shutdown can flush it
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
     )  # fmt: skip
     try:
