@@ -214,3 +214,29 @@ def test_no_module_edits_sys_path():
                 if isinstance(t, ast.Attribute) and t.attr == "path" and getattr(t.value, "id", "") == "sys":
                     edits.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert edits == []
+
+
+MAX_MODULE_LINES = 400
+# Being split in parallel (issue 28, the loader as routes): the lead removes this once that lands.
+SPLITTING = {"s3_loader/loader.py"}
+
+
+SERVICE_MODULES = {
+    str(path.relative_to(package.parent)): path
+    for package in SERVICES.values()
+    for path in sorted(package.rglob("*.py"))
+}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param(m, marks=pytest.mark.xfail(strict=False, reason="being split")) if m in SPLITTING else m
+        for m in SERVICE_MODULES
+    ],
+)
+def test_no_service_module_is_over_400_lines(module):
+    """Issue 28: small modules named for what they hold; a service module past 400 lines holds several
+    things (the agent's tools.py had grown to 885)."""
+    lines = len(SERVICE_MODULES[module].read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{module} has {lines} lines: split it by what it holds"
