@@ -16,7 +16,7 @@ def check_database(db: Database, settings: Settings) -> list[str]:
         )
     except QueryError as exc:
         raise StartupError(
-            str(exc) if "unreachable" in str(exc) else f"ClickHouse at {db.target}: {exc}"
+            str(exc) if "unreachable" in str(exc) else f"{settings.describe()}: {exc}"
         ) from None
     if readonly == 0:
         raise StartupError(
@@ -27,7 +27,7 @@ def check_database(db: Database, settings: Settings) -> list[str]:
     required = [t for t in missing if t != settings.enriched_table]
     if required:
         raise StartupError(
-            f"table {required[0]} does not exist in ClickHouse at {db.target}: apply config/init-db.sql "
+            f"table {required[0]} does not exist in {settings.describe()}: apply config/init-db.sql "
             "(the local stack and the ClickHouse container do it at start)"
         )
     return [f"{t} does not exist yet: semantic_search will fail until the enricher has run" for t in missing]

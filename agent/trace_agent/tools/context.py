@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .. import queries
-from ..db import Database, QueryError
+from ..db import Database, QueryError, Rows
 from ..embedding import embed
 from ..results import ToolResult, json_value, shape_rows
 from ..settings import Settings
@@ -46,28 +46,46 @@ class ToolContext:
         return own
 
 
-def run_query(ctx: ToolContext, sql: str, params: dict[str, Any]):
+def run_query(ctx: ToolContext, sql: str, params: dict[str, Any]) -> Rows:
     try:
         return ctx.db.query(sql, params)
     except QueryError as exc:
         raise ToolError(str(exc)) from None
 
 
+def rows_result(
+    name: str,
+    args: BaseModel,
+    columns: list[str],
+    rows: list[tuple[Any, ...]] | list[list[Any]],
+    limit: int,
+    elapsed_ms: float,
+    window: Window | None,
+    extra: dict[str, Any] | None = None,
+    truncated: bool = False,
+) -> ToolResult:
+    """A tool's table: at most `limit` rows, redacted (truncated when there were more, or when the caller
+    knows there were), with the input as the model sent it (defaults left out) and the window."""
+    shaped, more = shape_rows(rows, limit)
+    return ToolResult(
+        name,
+        args.model_dump(exclude_none=True),
+        columns=columns,
+        rows=shaped,
+        truncated=more or truncated,
+        elapsed_ms=elapsed_ms,
+        window=window.as_dict() if window else None,
+        extra=extra or {},
+    )
+
+
 def table_result(
     ctx: ToolContext, name: str, args: BaseModel, query: queries.Query, limit: int, window: Window | None
 ) -> ToolResult:
+    """The query's rows as the tool's table; an empty window says where the newest span is."""
     rows = run_query(ctx, *query)
-    shaped, truncated = shape_rows(rows.rows, limit)
-    result = ToolResult(
-        name,
-        args.model_dump(exclude_none=True),
-        columns=rows.columns,
-        rows=shaped,
-        truncated=truncated,
-        elapsed_ms=rows.elapsed_ms,
-        window=window.as_dict() if window else None,
-    )
-    if not shaped and window is not None:
+    result = rows_result(name, args, rows.columns, rows.rows, limit, rows.elapsed_ms, window)
+    if not result.rows and window is not None:
         add_newest_hint(
             ctx,
             result,

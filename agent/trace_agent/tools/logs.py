@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from .. import queries
 from ..log_patterns import mine_patterns
-from ..results import ToolResult, shape_rows
+from ..results import ToolResult
 from ..timewindow import parse_duration
 from ..tool_inputs import LogPatternsInput, LogSummaryInput
-from .context import ToolContext, add_newest_hint, run_query, table_result
+from .context import ToolContext, add_newest_hint, rows_result, run_query, table_result
 
 SEVERITY_NUMBERS = {"DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17}
 
@@ -46,23 +46,17 @@ def log_patterns(ctx: ToolContext, args: LogPatternsInput) -> ToolResult:
         patterns = [p for p in patterns if p["new"]]
     columns = ["template", "new", "records", "baseline_records", "severities", "services", "first_seen",
                "last_seen", "example_trace_ids", "example"]  # fmt: skip
-    shaped, truncated = shape_rows([[p[c] for c in columns] for p in patterns], args.limit)
-    result = ToolResult(
-        "log_patterns",
-        args.model_dump(exclude_none=True),
-        columns=columns,
-        rows=shaped,
-        truncated=truncated or capped,
-        elapsed_ms=rows.elapsed_ms,
-        window=window.as_dict(),
-        extra={
-            "baseline": baseline.as_dict(),
-            "patterns": len(patterns),
-            "new_patterns": sum(1 for p in patterns if p["new"]),
-        },
+    extra = {
+        "baseline": baseline.as_dict(),
+        "patterns": len(patterns),
+        "new_patterns": sum(1 for p in patterns if p["new"]),
+    }
+    table = [[p[c] for c in columns] for p in patterns]
+    result = rows_result(
+        "log_patterns", args, columns, table, args.limit, rows.elapsed_ms, window, extra, truncated=capped
     )
     if capped:
         result.extra["note"] = f"only the {s.max_log_groups} biggest message groups were mined"
-    if not shaped and not patterns:
+    if not result.rows and not patterns:
         add_newest_hint(ctx, result, s.logs_table)
     return result

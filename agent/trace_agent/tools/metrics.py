@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import queries
-from ..results import ToolResult, json_value, shape_rows
+from ..results import ToolResult, json_value
 from ..signals import change_point
 from ..tool_inputs import MetricSeriesInput
-from .context import ToolContext, ToolError, run_query
+from .context import ToolContext, ToolError, rows_result, run_query
 
 METRIC_SERIES_COLUMNS = ("series", "buckets", "baseline", "peak", "ratio", "change_at", "min", "max", "last",
                          "values")  # fmt: skip
@@ -33,14 +33,10 @@ def metric_series(ctx: ToolContext, args: MetricSeriesInput) -> ToolResult:
         )
         if args.metric not in {row[0] for row in names.rows}:
             raise ToolError(f"no metric named {args.metric!r}; {listing}")
-        return ToolResult(
-            "metric_series",
-            args.model_dump(exclude_none=True),
-            columns=list(METRIC_SERIES_COLUMNS),
-            elapsed_ms=elapsed,
-            window=window.as_dict(),
-            extra={"bucket_s": bucket, "note": f"no points of {args.metric} in this window; {listing}"},
-        )
+        note = f"no points of {args.metric} in this window; {listing}"
+        columns = list(METRIC_SERIES_COLUMNS)
+        extra = {"bucket_s": bucket, "note": note}
+        return rows_result("metric_series", args, columns, [], args.limit, elapsed, window, extra)
     series: dict[str, list[tuple[datetime, float]]] = {}
     for name, bucket_start, value, _points in rows.rows:
         series.setdefault(str(name), []).append((bucket_start, float(value)))
@@ -65,15 +61,14 @@ def metric_series(ctx: ToolContext, args: MetricSeriesInput) -> ToolResult:
         )
     out.sort(key=lambda r: (r["change_at"] is None, -abs(float(r["ratio"]) - 1.0), r["series"]))
     columns = list(METRIC_SERIES_COLUMNS)
-    shaped, truncated = shape_rows([[r[c] for c in columns] for r in out], args.limit)
-    return ToolResult(
+    return rows_result(
         "metric_series",
-        args.model_dump(exclude_none=True),
-        columns=columns,
-        rows=shaped,
-        truncated=truncated,
-        elapsed_ms=elapsed,
-        window=window.as_dict(),
+        args,
+        columns,
+        [[r[c] for c in columns] for r in out],
+        args.limit,
+        elapsed,
+        window,
         extra={
             "bucket_s": bucket,
             "first_bucket": json_value(points[0][0]),

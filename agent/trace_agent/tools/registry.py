@@ -32,22 +32,8 @@ from ..tool_inputs import (
     SpanDeltasInput,
     json_schema,
 )
+from . import logs, metrics, schema, search, spans, sql, traces
 from .context import ToolContext, ToolError
-from .logs import log_patterns, log_summary
-from .metrics import metric_series
-from .schema import describe_schema
-from .search import semantic_search, similar_spans
-from .spans import (
-    attribute_breakdown,
-    compare_windows,
-    error_summary,
-    find_slow_spans,
-    list_services,
-    service_map,
-    span_deltas,
-)
-from .sql import run_sql
-from .traces import critical_path, get_trace_tree
 
 
 @dataclass
@@ -75,7 +61,7 @@ TOOLS: dict[str, Tool] = {
             "The trace tables, their columns and what they mean, row counts and time ranges. Call it before "
             "writing SQL for run_sql.",
             DescribeSchemaInput,
-            describe_schema,
+            schema.describe_schema,
         ),
         Tool(
             "list_services",
@@ -83,7 +69,7 @@ TOOLS: dict[str, Tool] = {
             "Per service in the window: spans, errors, error_rate (0..1) and p50/p95/p99 latency in ms. "
             "sort_by='errors' answers 'which services have the most errors'.",
             ListServicesInput,
-            list_services,
+            spans.list_services,
         ),
         Tool(
             "find_slow_spans",
@@ -92,7 +78,7 @@ TOOLS: dict[str, Tool] = {
             "checks both, e.g. match='checkout' for 'slow checkout spans'), a minimum duration in ms and a "
             "status. Returns trace ids to pass to get_trace_tree.",
             FindSlowSpansInput,
-            find_slow_spans,
+            spans.find_slow_spans,
         ),
         Tool(
             "error_summary",
@@ -100,7 +86,7 @@ TOOLS: dict[str, Tool] = {
             "Error spans (StatusCode = 'Error') grouped by service and status message, with counts, "
             "example trace ids and when each was last seen.",
             ErrorSummaryInput,
-            error_summary,
+            spans.error_summary,
         ),
         Tool(
             "log_summary",
@@ -109,7 +95,7 @@ TOOLS: dict[str, Tool] = {
             "(numbers and ids masked): records, traces, first_seen, last_seen, example trace ids and one "
             "example line. Finds what the spans do not say: slow queries, consumer lag, retries.",
             LogSummaryInput,
-            log_summary,
+            logs.log_summary,
         ),
         Tool(
             "attribute_breakdown",
@@ -120,7 +106,7 @@ TOOLS: dict[str, Tool] = {
             "example error trace and the slowest span's trace. Use it to find the one version, host, "
             "replica or region that is different.",
             AttributeBreakdownInput,
-            attribute_breakdown,
+            spans.attribute_breakdown,
         ),
         Tool(
             "get_trace_tree",
@@ -128,7 +114,7 @@ TOOLS: dict[str, Tool] = {
             "One trace as an indented span tree: service · span · duration · start offset · status "
             "(message) {key attributes}. Very large traces are capped (truncated=true).",
             GetTraceTreeInput,
-            get_trace_tree,
+            traces.get_trace_tree,
         ),
         Tool(
             "semantic_search",
@@ -138,7 +124,7 @@ TOOLS: dict[str, Tool] = {
             "spans (its count in the window), services, statuses, p50_ms, first_seen/last_seen and example "
             "trace ids. Service, status and time filters.",
             SemanticSearchInput,
-            semantic_search,
+            search.semantic_search,
         ),
         Tool(
             "similar_spans",
@@ -147,7 +133,7 @@ TOOLS: dict[str, Tool] = {
             "and span_id), with counts, services, first/last seen and example traces — the same failure in "
             "other services, routes or times. Distance 0 is the span's own kind.",
             SimilarSpansInput,
-            similar_spans,
+            search.similar_spans,
         ),
         Tool(
             "critical_path",
@@ -156,7 +142,7 @@ TOOLS: dict[str, Tool] = {
             "(time not covered by its children), on_path_ms (its own time on the path) and share of the "
             "trace. Answers 'where did this request spend its time'. Very large traces are capped.",
             CriticalPathInput,
-            critical_path,
+            traces.critical_path,
         ),
         Tool(
             "log_patterns",
@@ -166,7 +152,7 @@ TOOLS: dict[str, Tool] = {
             "for patterns absent from the baseline (listed first), severities, services, first/last seen, "
             "example trace ids and an example line. Finds the new kind of message an incident brings.",
             LogPatternsInput,
-            log_patterns,
+            logs.log_patterns,
         ),
         Tool(
             "compare_windows",
@@ -174,7 +160,7 @@ TOOLS: dict[str, Tool] = {
             "Two equally long windows side by side per service (the current one ending now or at `end`, "
             "and a baseline `baseline_offset` earlier): traffic, error rate, p95, and the biggest changes.",
             CompareWindowsInput,
-            compare_windows,
+            spans.compare_windows,
         ),
         Tool(
             "service_map",
@@ -184,7 +170,7 @@ TOOLS: dict[str, Tool] = {
             "the slowest call's trace and an error trace. Walk a cascade down to its origin: the deepest "
             "edge that is slow or failing, whose callee's own calls are healthy.",
             ServiceMapInput,
-            service_map,
+            spans.service_map,
         ),
         Tool(
             "metric_series",
@@ -194,7 +180,7 @@ TOOLS: dict[str, Tool] = {
             "first bucket that departs from the baseline and stays departed) and the bucket values. Finds "
             "what has no error span: a saturated pool, a leaking instance, GC pauses, lag.",
             MetricSeriesInput,
-            metric_series,
+            metrics.metric_series,
         ),
         Tool(
             "span_deltas",
@@ -205,7 +191,7 @@ TOOLS: dict[str, Tool] = {
             "over-represents, ranked by delta (share in the subset minus share in the rest), with first/last "
             "seen and example traces.",
             SpanDeltasInput,
-            span_deltas,
+            spans.span_deltas,
         ),
         Tool(
             "run_sql",
@@ -214,7 +200,7 @@ TOOLS: dict[str, Tool] = {
             "enforced. "
             "Prefer the other tools; Duration is in ns, filter on Timestamp to keep it fast.",
             RunSqlInput,
-            run_sql,
+            sql.run_sql,
         ),
     ]
 }

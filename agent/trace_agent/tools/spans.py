@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import queries
 from ..comparison import compare_row, describe_change
-from ..results import ToolResult, shape_rows
+from ..results import ToolResult
 from ..signals import rank_deltas
 from ..timewindow import Window, parse_duration, parse_time
 from ..tool_inputs import (
@@ -20,7 +20,7 @@ from ..tool_inputs import (
     ServiceMapInput,
     SpanDeltasInput,
 )
-from .context import ToolContext, run_query, table_result
+from .context import ToolContext, rows_result, run_query, table_result
 
 
 def list_services(ctx: ToolContext, args: ListServicesInput) -> ToolResult:
@@ -85,15 +85,14 @@ def compare_windows(ctx: ToolContext, args: CompareWindowsInput) -> ToolResult:
     changed.sort(key=lambda r: (-r["change_score"], r["service"]))
     columns = list(changed[0]) if changed else []
     columns = [c for c in columns if c != "change_score"]
-    shaped, truncated = shape_rows([[r[c] for c in columns] for r in changed], args.limit)
-    return ToolResult(
+    return rows_result(
         "compare_windows",
-        args.model_dump(exclude_none=True),
-        columns=columns,
-        rows=shaped,
-        truncated=truncated,
-        elapsed_ms=rows.elapsed_ms,
-        window=current.as_dict(),
+        args,
+        columns,
+        [[r[c] for c in columns] for r in changed],
+        args.limit,
+        rows.elapsed_ms,
+        current,
         extra={
             "baseline": baseline.as_dict(),
             "biggest_changes": [describe_change(r) for r in changed[:5] if r["change_score"] > 0],
@@ -128,20 +127,13 @@ def service_map(ctx: ToolContext, args: ServiceMapInput) -> ToolResult:
         error_at = rows.columns.index("error_trace_id")
         for row in cleaned:
             row[error_at] = row[error_at] or None
-    shaped, truncated = shape_rows(cleaned, args.limit)
-    return ToolResult(
-        "service_map",
-        args.model_dump(exclude_none=True),
-        columns=rows.columns or list(SERVICE_MAP_COLUMNS),
-        rows=shaped,
-        truncated=truncated,
-        elapsed_ms=rows.elapsed_ms,
-        window=window.as_dict(),
-        extra={
-            "note": "caller → callee as the caller saw each call (CLIENT/PRODUCER spans; topic → consumer "
-            "for CONSUMER spans). Errors flow up: the deepest edge with errors or slow calls is nearer the "
-            "origin."
-        },
+    note = (
+        "caller → callee as the caller saw each call (CLIENT/PRODUCER spans; topic → consumer for CONSUMER "
+        "spans). Errors flow up: the deepest edge with errors or slow calls is nearer the origin."
+    )
+    columns = rows.columns or list(SERVICE_MAP_COLUMNS)
+    return rows_result(
+        "service_map", args, columns, cleaned, args.limit, rows.elapsed_ms, window, {"note": note}
     )
 
 
@@ -169,15 +161,15 @@ def span_deltas(ctx: ToolContext, args: SpanDeltasInput) -> ToolResult:
          d.extra.get("first_seen"), d.extra.get("last_seen"), d.extra.get("example_trace_ids")]
         for d in ranked
     ]  # fmt: skip
-    shaped, _ = shape_rows(table_rows, args.limit)
-    return ToolResult(
+    return rows_result(
         "span_deltas",
-        args.model_dump(exclude_none=True),
-        columns=columns,
-        rows=shaped,
+        args,
+        columns,
+        table_rows,
+        args.limit,
+        elapsed,
+        window,
         truncated=len(rows) > len(ranked) and len(ranked) == args.limit,
-        elapsed_ms=elapsed,
-        window=window.as_dict(),
         extra={
             "subset": args.subset,
             "subset_spans": subset_total,
