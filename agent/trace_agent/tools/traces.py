@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import critical_path as cpath
 from .. import queries
 from ..redact import redact
@@ -10,19 +13,29 @@ from ..tool_inputs import CriticalPathInput, GetTraceTreeInput
 from ..trace_tree import build_tree, tree_lines
 from .context import ToolContext, run_query
 
+TraceQuery = Callable[[str, str, str, int], queries.Query]
+
+
+def one_trace(
+    ctx: ToolContext, name: str, args: GetTraceTreeInput, query: TraceQuery, kind: str = "table"
+) -> tuple[ToolResult, list[dict[str, Any]], int]:
+    """The trace's spans (at most max_trace_spans + 1) by `query`, its total span count, and the tool's result
+    to fill in (an error result when the trace is not there: no spans)."""
+    s = ctx.settings
+    rows = run_query(ctx, *query(s.traces_table, s.trace_lookup_table, args.trace_id, s.max_trace_spans))
+    spans = rows.dicts()
+    result = ToolResult(name, args.model_dump(), kind=kind, elapsed_ms=rows.elapsed_ms)
+    if not spans:
+        result.error = f"trace {args.trace_id} not found in {s.traces_table}"
+        return result, [], 0
+    return result, spans, int(spans[0]["total_spans"])
+
 
 def get_trace_tree(ctx: ToolContext, args: GetTraceTreeInput) -> ToolResult:
     cap = ctx.settings.max_trace_spans
-    rows = run_query(
-        ctx,
-        *queries.trace_spans(ctx.settings.traces_table, ctx.settings.trace_lookup_table, args.trace_id, cap),
-    )
-    spans = rows.dicts()
-    result = ToolResult("get_trace_tree", args.model_dump(), kind="tree", elapsed_ms=rows.elapsed_ms)
+    result, spans, total = one_trace(ctx, "get_trace_tree", args, queries.trace_spans, kind="tree")
     if not spans:
-        result.error = f"trace {args.trace_id} not found in {ctx.settings.traces_table}"
         return result
-    total = int(spans[0]["total_spans"])
     result.truncated = len(spans) > cap or total > cap
     roots = build_tree(spans[:cap])
     result.extra = {
@@ -39,15 +52,10 @@ def get_trace_tree(ctx: ToolContext, args: GetTraceTreeInput) -> ToolResult:
 
 
 def critical_path(ctx: ToolContext, args: CriticalPathInput) -> ToolResult:
-    s = ctx.settings
-    cap = s.max_trace_spans
-    rows = run_query(ctx, *queries.trace_path_spans(s.traces_table, s.trace_lookup_table, args.trace_id, cap))
-    spans = rows.dicts()
-    result = ToolResult("critical_path", args.model_dump(), elapsed_ms=rows.elapsed_ms)
+    cap = ctx.settings.max_trace_spans
+    result, spans, total = one_trace(ctx, "critical_path", args, queries.trace_path_spans)
     if not spans:
-        result.error = f"trace {args.trace_id} not found in {s.traces_table}"
         return result
-    total = int(spans[0]["total_spans"])
     shown = spans[:cap]
     root = cpath.longest_root(cpath.build(shown))
     assert root is not None
