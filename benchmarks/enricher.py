@@ -89,8 +89,11 @@ def raw_rate(model: Model, texts: list[str]) -> float:
 
 def make_enricher(stack, model: Model, **overrides) -> Enricher:
     """An enricher as the service runs it: started once, connected before anything is timed."""
-    settings = Settings(CLICKHOUSE_HOST=stack.host, CLICKHOUSE_PORT=stack.clickhouse_port, **overrides)
-    store = Store(settings.clickhouse_host, settings.clickhouse_port, "default", "")
+    settings = Settings(
+        CLICKHOUSE_HOST=stack.host, CLICKHOUSE_PORT=stack.clickhouse_port, CLICKHOUSE_USER="default",
+        CLICKHOUSE_PASSWORD="", **overrides,
+    )  # fmt: skip
+    store = Store(settings)
     store.watermark(settings.name)  # connects
     return Enricher(settings, store, Embedder(model, VectorCache(settings.cache_size)), DEFAULT_MODEL_NAME)
 

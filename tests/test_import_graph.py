@@ -323,3 +323,24 @@ def test_only_the_launcher_finds_free_ports_stops_processes_or_starts_a_stack():
                 if any(words[i : i + 2] == ["-m", "local_stack"] for i in range(len(words))):
                     found.append(f"{where}:{node.lineno} starts python -m local_stack")
     assert found == []
+
+
+MAX_MODULE_LINES = 400
+
+
+SERVICE_MODULES = {
+    str(path.relative_to(package.parent)): path
+    for package in SERVICES.values()
+    for path in sorted(package.rglob("*.py"))
+}
+
+
+@pytest.mark.parametrize(
+    "module",
+    list(SERVICE_MODULES),
+)
+def test_no_service_module_is_over_400_lines(module):
+    """Issue 28: small modules named for what they hold; a service module past 400 lines holds several
+    things (the agent's tools.py had grown to 885)."""
+    lines = len(SERVICE_MODULES[module].read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{module} has {lines} lines: split it by what it holds"

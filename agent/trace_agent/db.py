@@ -54,28 +54,17 @@ class Database:
         self.settings = settings
         self._client: Client | None = None
 
-    @property
-    def target(self) -> str:
-        s = self.settings
-        return f"{s.clickhouse_user}@{s.clickhouse_host}:{s.clickhouse_port}"
-
     def client(self) -> Client:
         if self._client is None:
-            s = self.settings
-            self._client = clickhouse.connect(
-                s.clickhouse_host,
-                s.clickhouse_port,
-                s.clickhouse_user,
-                s.clickhouse_password,
-                send_receive_timeout=s.query_timeout_s + 15,
-            )
+            timeout = self.settings.query_timeout_s + 15
+            self._client = clickhouse.client_from(self.settings, send_receive_timeout=timeout)
         return self._client
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> Rows:
         started = time.perf_counter()
         try:
             result = call_with_backoff(
-                f"ClickHouse {self.target}",
+                self.settings.describe(),
                 clickhouse.is_unreachable,
                 lambda: self.client().query(sql, parameters=parameters),
                 log=log,
@@ -83,7 +72,7 @@ class Database:
                 give_up_after=RETRY_SECONDS,
             )
         except GaveUp as exc:
-            raise QueryError(f"ClickHouse at {self.target}: {short_reason(exc.__cause__)}") from None
+            raise QueryError(f"{self.settings.describe()}: {short_reason(exc.__cause__)}") from None
         except DatabaseError as exc:
             raise QueryError(clickhouse_message(exc)) from None
         elapsed = (time.perf_counter() - started) * 1000

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anthropic
+from click_common.text import one_line
 
 from .prompts import SYSTEM_PROMPT
 from .results import ToolResult, model_text
@@ -122,14 +123,14 @@ def describe_api_error(exc: anthropic.APIError, retries: int) -> str:
             529: "overloaded",
         }.get(exc.status_code, "server error" if exc.status_code >= 500 else "request refused")
         detail = exc.api_message or exc.message
-        return f"Anthropic API {what} [{exc.status_code}]{tried}: {' '.join(str(detail).split())[:200]}"
+        return f"Anthropic API {what} [{exc.status_code}]{tried}: {one_line(str(detail), 200)}"
     if isinstance(exc, anthropic.APITimeoutError):
         return f"Anthropic API timed out{tried}"
     if isinstance(exc, anthropic.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         reason = f": {type(cause).__name__}" if cause else ""
         return f"Anthropic API unreachable at {exc.request.url.copy_with(path='/')}{tried}{reason}"
-    return f"Anthropic API error{tried}: {' '.join(str(exc).split())[:200]}"
+    return f"Anthropic API error{tried}: {one_line(str(exc), 200)}"
 
 
 class _RetryNotices(logging.Handler):

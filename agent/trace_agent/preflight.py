@@ -18,7 +18,7 @@ def check_database(db: Database, settings: Settings) -> list[str]:
         )
     except QueryError as exc:
         raise StartupError(
-            str(exc) if "unreachable" in str(exc) else f"ClickHouse at {db.target}: {exc}"
+            str(exc) if "unreachable" in str(exc) else f"{settings.describe()}: {exc}"
         ) from None
     if readonly == 0:
         raise StartupError(
@@ -28,7 +28,5 @@ def check_database(db: Database, settings: Settings) -> list[str]:
         )
     required = [t for t in missing if t != settings.enriched_table]
     if required:
-        raise StartupError(
-            f"table {required[0]} does not exist in ClickHouse at {db.target}: {HOW_TO_MIGRATE}"
-        )
+        raise StartupError(f"table {required[0]} does not exist in {settings.describe()}: {HOW_TO_MIGRATE}")
     return [f"{t} does not exist yet: semantic_search will fail until the enricher has run" for t in missing]

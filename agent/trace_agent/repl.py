@@ -98,7 +98,7 @@ class Repl:
         prompt_session = prompt_session or PromptSession(
             history=history(self.session.settings.history_file), auto_suggest=AutoSuggestFromHistory()
         )
-        where = f"ClickHouse {self.session.db.target} · window {self.session.ctx.window}"
+        where = f"{self.session.settings.describe()} · window {self.session.ctx.window}"
         self.console.print(
             Text.assemble(
                 ("click-ai trace agent", "bold"), f" · {self.agent.model} · {where} · /help for commands"

@@ -1,27 +1,28 @@
-"""Agent settings: shared names (CLICKHOUSE_*, ANTHROPIC_*, AGENT_MODEL) and AGENT_-prefixed ones."""
+"""Agent settings: click_common's ClickHouse settings (CLICKHOUSE_*), the shared ANTHROPIC_* and AGENT_MODEL
+names, and AGENT_-prefixed ones."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from click_common.clickhouse import ClickHouseSettings
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class Settings(BaseSettings):
+class Settings(ClickHouseSettings):
     # populate_by_name: Settings(model=…, clickhouse_port=…) sets those fields too, not only AGENT_MODEL etc.
     model_config = SettingsConfigDict(
         env_prefix="AGENT_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
-    clickhouse_host: str = Field("localhost", validation_alias="CLICKHOUSE_HOST")
-    clickhouse_port: int = Field(8123, validation_alias="CLICKHOUSE_PORT")
-    # The read-only `agent` user. AGENT_CLICKHOUSE_USER/PASSWORD win over the shared names, so one .env can
-    # hold both; a user that can write is refused at start.
+    # CLICKHOUSE_HOST and CLICKHOUSE_PORT as every service reads them; the user is the read-only `agent`:
+    # AGENT_CLICKHOUSE_USER/PASSWORD win over the shared names, so one .env can hold both (a user that can
+    # write is refused at start).
     clickhouse_user: str = Field(
         "agent", validation_alias=AliasChoices("AGENT_CLICKHOUSE_USER", "CLICKHOUSE_USER")
     )

@@ -3,13 +3,49 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .timewindow import parse_duration, parse_time
 
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{1,64}$")
+
+
+def _checked_by(parse: Callable[[str], object]) -> AfterValidator:
+    """A text `parse` accepts (its error is the validation error), or None for an empty one."""
+
+    def check(value: str | None) -> str | None:
+        if value:
+            parse(value)
+        return value or None
+
+    return AfterValidator(check)
+
+
+def _hexadecimal(message: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not _TRACE_ID.match(value):
+            raise ValueError(message)
+        return value.lower()
+
+    return AfterValidator(check)
+
+
+# The fields several tools share, each written once.
+Duration = Annotated[str | None, _checked_by(parse_duration)]
+Time = Annotated[str | None, _checked_by(parse_time)]
+TraceId = Annotated[
+    str,
+    _hexadecimal("a trace id is hexadecimal, e.g. 4bf92f3577b34da6a3ce929d0e0e4736"),
+    Field(description="The 32-hex-digit TraceId."),
+]
+HexId = Annotated[str, _hexadecimal("ids are hexadecimal, e.g. 4bf92f3577b34da6a3ce929d0e0e4736")]
+Service = Annotated[str | None, Field(description="Service name contains this (case-insensitive).")]
+Status = Annotated[
+    Literal["Error", "Ok", "Unset"] | None, Field(description="Only spans with this StatusCode.")
+]
 
 
 class ToolInput(BaseModel):
@@ -17,25 +53,11 @@ class ToolInput(BaseModel):
 
 
 class WindowInput(ToolInput):
-    window: str | None = Field(
+    window: Duration = Field(
         None, description="Look-back from now, e.g. 15m, 1h, 6h, 2d. Default: the session window (1h)."
     )
-    start: str | None = Field(None, description="ISO-8601 UTC start time; with `end` overrides `window`.")
-    end: str | None = Field(None, description="ISO-8601 UTC end time (default now).")
-
-    @field_validator("window")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value:
-            parse_duration(value)
-        return value or None
-
-    @field_validator("start", "end")
-    @classmethod
-    def _time(cls, value: str | None) -> str | None:
-        if value:
-            parse_time(value)
-        return value or None
+    start: Time = Field(None, description="ISO-8601 UTC start time; with `end` overrides `window`.")
+    end: Time = Field(None, description="ISO-8601 UTC end time (default now).")
 
 
 class DescribeSchemaInput(ToolInput):
@@ -54,25 +76,23 @@ class FindSlowSpansInput(WindowInput):
     match: str | None = Field(
         None, description="Service OR span name contains this, e.g. 'checkout' (case-insensitive)."
     )
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    service: Service = None
     span_name: str | None = Field(
         None, description="Span name contains this (case-insensitive), e.g. checkout."
     )
     min_duration_ms: float = Field(0, ge=0, description="Only spans at least this long (milliseconds).")
-    status: Literal["Error", "Ok", "Unset"] | None = Field(
-        None, description="Only spans with this StatusCode."
-    )
+    status: Status = None
     limit: int = Field(20, ge=1, le=100, description="Top N slowest spans.")
 
 
 class ErrorSummaryInput(WindowInput):
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    service: Service = None
     limit: int = Field(20, ge=1, le=100, description="Maximum (service, status message) groups.")
     examples: int = Field(3, ge=1, le=10, description="Example trace ids per group.")
 
 
 class LogSummaryInput(WindowInput):
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    service: Service = None
     min_severity: Literal["DEBUG", "INFO", "WARN", "ERROR"] = Field(
         "WARN", description="Only log records at least this severe."
     )
@@ -89,48 +109,30 @@ class AttributeBreakdownInput(WindowInput):
         description="A resource or span attribute key to group by, e.g. service.version, "
         "service.instance.id, server.address, snkrs.region, http.route, http.response.status_code.",
     )
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    service: Service = None
     span_name: str | None = Field(None, description="Span name contains this (case-insensitive).")
     limit: int = Field(20, ge=1, le=100, description="Maximum values returned.")
 
 
 class GetTraceTreeInput(ToolInput):
-    trace_id: str = Field(..., description="The 32-hex-digit TraceId.")
-
-    @field_validator("trace_id")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not _TRACE_ID.match(value):
-            raise ValueError("a trace id is hexadecimal, e.g. 4bf92f3577b34da6a3ce929d0e0e4736")
-        return value.lower()
+    trace_id: TraceId
 
 
 class SemanticSearchInput(WindowInput):
     query: str = Field(..., min_length=1, max_length=1000, description="What to look for, in plain words.")
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
-    status: Literal["Error", "Ok", "Unset"] | None = Field(
-        None, description="Only spans with this StatusCode."
-    )
+    service: Service = None
+    status: Status = None
     limit: int = Field(10, ge=1, le=50, description="Nearest N kinds of span.")
     examples: int = Field(3, ge=1, le=10, description="Example trace ids per kind.")
 
 
 class SimilarSpansInput(WindowInput):
-    trace_id: str = Field(..., description="The span's 32-hex-digit TraceId.")
-    span_id: str = Field(..., description="The span's 16-hex-digit SpanId.")
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
-    status: Literal["Error", "Ok", "Unset"] | None = Field(
-        None, description="Only spans with this StatusCode."
-    )
+    trace_id: HexId = Field(..., description="The span's 32-hex-digit TraceId.")
+    span_id: HexId = Field(..., description="The span's 16-hex-digit SpanId.")
+    service: Service = None
+    status: Status = None
     limit: int = Field(10, ge=1, le=50, description="Nearest N kinds of span.")
     examples: int = Field(3, ge=1, le=10, description="Example trace ids per kind.")
-
-    @field_validator("trace_id", "span_id")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not _TRACE_ID.match(value):
-            raise ValueError("ids are hexadecimal, e.g. 4bf92f3577b34da6a3ce929d0e0e4736")
-        return value.lower()
 
 
 class CriticalPathInput(GetTraceTreeInput):
@@ -138,11 +140,11 @@ class CriticalPathInput(GetTraceTreeInput):
 
 
 class LogPatternsInput(WindowInput):
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    service: Service = None
     min_severity: Literal["DEBUG", "INFO", "WARN", "ERROR"] = Field(
         "INFO", description="Only log records at least this severe."
     )
-    baseline_offset: str | None = Field(
+    baseline_offset: Duration = Field(
         None,
         description="How far back the baseline window is (same length), e.g. 1h or 1d. Default: the "
         "window's own length (the window right before). Patterns absent there are marked new.",
@@ -151,40 +153,19 @@ class LogPatternsInput(WindowInput):
     limit: int = Field(20, ge=1, le=100, description="Maximum patterns returned.")
     examples: int = Field(3, ge=1, le=10, description="Example trace ids per pattern.")
 
-    @field_validator("baseline_offset")
-    @classmethod
-    def _offset(cls, value: str | None) -> str | None:
-        if value:
-            parse_duration(value)
-        return value or None
-
 
 class CompareWindowsInput(ToolInput):
-    window: str | None = Field(
+    window: Duration = Field(
         None, description="Length of both windows, e.g. 15m, 1h. Default: session window."
     )
-    end: str | None = Field(None, description="ISO-8601 UTC end of the current window (default now).")
-    baseline_offset: str | None = Field(
+    end: Time = Field(None, description="ISO-8601 UTC end of the current window (default now).")
+    baseline_offset: Duration = Field(
         None,
         description="How far back the baseline window is, e.g. 1h or 1d. Default: the window's own length "
         "(the window right before the current one).",
     )
-    service: str | None = Field(None, description="Service name contains this (case-insensitive).")
+    service: Service = None
     limit: int = Field(50, ge=1, le=200, description="Maximum services returned.")
-
-    @field_validator("window", "baseline_offset")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value:
-            parse_duration(value)
-        return value or None
-
-    @field_validator("end")
-    @classmethod
-    def _time(cls, value: str | None) -> str | None:
-        if value:
-            parse_time(value)
-        return value or None
 
 
 class RunSqlInput(ToolInput):

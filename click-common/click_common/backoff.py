@@ -51,8 +51,8 @@ def short_reason(exc: BaseException | None) -> str:
         if needle.lower() in lowered:
             return f"{type(exc).__name__}: unreachable, {reason}"
     if is_unreachable(exc):
-        return f"{type(exc).__name__}: unreachable, {text[:80]}"
-    return f"{type(exc).__name__}: {text[:160]}"
+        return f"{type(exc).__name__}: unreachable, {one_line(text, 80)}"
+    return f"{type(exc).__name__}: {one_line(text, 160)}"
 
 
 class Stopped(Exception):

@@ -54,6 +54,15 @@ class ClickHouseSettings(BaseSettings):
     clickhouse_user: str = Field("default", validation_alias="CLICKHOUSE_USER")
     clickhouse_password: str = Field("", validation_alias="CLICKHOUSE_PASSWORD")
 
+    def describe(self) -> str:
+        """How every message names the server (see `describe`)."""
+        return describe(self.clickhouse_host, self.clickhouse_port, self.clickhouse_user)
+
+
+def describe(host: str, port: int, user: str) -> str:
+    """The one way messages name the server: `ClickHouse at user@host:port`."""
+    return f"ClickHouse at {user}@{host}:{port}"
+
 
 def connect(host: str, port: int, user: str, password: str, **options: Any) -> Client:
     """A ClickHouse HTTP client with `CLIENT_DEFAULTS` (each can be overridden in `options`)."""
@@ -74,8 +83,8 @@ def client_from(settings: ClickHouseSettings, **options: Any) -> Client:
 
 
 def where(settings: ClickHouseSettings) -> str:
-    """How log lines name the server: `ClickHouse host:port`."""
-    return f"ClickHouse {settings.clickhouse_host}:{settings.clickhouse_port}"
+    """`settings.describe()`, by the name s3_loader calls it (until it calls `describe` itself)."""
+    return settings.describe()
 
 
 def error_code(exc: BaseException) -> int | None:
@@ -88,15 +97,22 @@ def error_code(exc: BaseException) -> int | None:
 
 
 @contextmanager
-def refused_login_is_a_config_error(user: str, host: str, port: int) -> Iterator[None]:
-    """Raise a ConfigError naming the settings when ClickHouse refuses this user or password inside."""
+def refused_login_is_a_config_error(
+    settings: ClickHouseSettings | str, host: str = "", port: int = 0
+) -> Iterator[None]:
+    """Raise a ConfigError naming the settings when ClickHouse refuses this user or password inside.
+    (`user, host, port` instead of the settings: s3_loader's form, until it passes its settings.)"""
+    if isinstance(settings, ClickHouseSettings):
+        user, server = settings.clickhouse_user, settings.describe()
+    else:
+        user, server = settings, describe(host, port, settings)
     try:
         yield
     except Exception as exc:
         if error_code(exc) not in REFUSED_LOGIN:
             raise
         raise ConfigError(
-            "CLICKHOUSE_PASSWORD", f"(or CLICKHOUSE_USER={user!r}) is refused by ClickHouse at {host}:{port}"
+            "CLICKHOUSE_PASSWORD", f"(or CLICKHOUSE_USER={user!r}) is refused by {server}"
         ) from None
 
 

@@ -24,15 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(Settings)
     stopping = stop_on_signals()
     try:
-        with refused_login_is_a_config_error(
-            settings.clickhouse_user, settings.clickhouse_host, settings.clickhouse_port
-        ):
+        with refused_login_is_a_config_error(settings):
             return Enricher.start(settings, stopping, once=args.once).run(once=args.once)
     except (GaveUp, Stopped, OperationalError) as exc:  # only --once gives up (or a stop ends the wait)
         if stopping.is_set():
             return 0
         reason = exc.__cause__ if isinstance(exc, GaveUp) else exc
-        logging.getLogger("enricher").error("giving up, clickhouse unreachable: %s", short_reason(reason))
+        logging.getLogger("enricher").error(
+            "giving up, %s unreachable: %s", settings.describe(), short_reason(reason)
+        )
         return 1
 
 

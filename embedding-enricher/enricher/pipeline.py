@@ -59,10 +59,7 @@ class Enricher:
         """Check the tables, load the model, check its dimension against the table, warm the cache.
         `stopping` (set on SIGTERM) also ends any wait for ClickHouse."""
         store = Store(
-            settings.clickhouse_host,
-            settings.clickhouse_port,
-            settings.clickhouse_user,
-            settings.clickhouse_password,
+            settings,
             retry_max_seconds=settings.retry_max_seconds,
             give_up_seconds=settings.once_give_up_seconds if once else None,
             stop_event=stopping,

@@ -46,13 +46,7 @@ def render(status: Status) -> Table:
 def main() -> int:
     logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
     settings = load_settings(Settings)
-    store = Store(
-        settings.clickhouse_host,
-        settings.clickhouse_port,
-        settings.clickhouse_user,
-        settings.clickhouse_password,
-        give_up_seconds=0,
-    )
+    store = Store(settings, give_up_seconds=0)
     console = Console()
     try:
         missing = store.missing_tables()
@@ -61,9 +55,8 @@ def main() -> int:
             return 2
         console.print(render(store.status(settings.name, int(settings.lookback_seconds * 1e6))))
     except (DatabaseError, GaveUp) as exc:  # GaveUp: unreachable (give_up_seconds=0 tries once)
-        where = f"{settings.clickhouse_host}:{settings.clickhouse_port}"
         reason = short_reason(exc.__cause__ if isinstance(exc, GaveUp) else exc)
-        console.print(f"[red]cannot read the status from ClickHouse at {where}:[/] {reason}")
+        console.print(f"[red]cannot read the status from {settings.describe()}:[/] {reason}")
         return 1
     return 0
 

@@ -93,16 +93,12 @@ class TablesMissing(SystemExit):
 class Store:
     def __init__(
         self,
-        host: str,
-        port: int,
-        user: str,
-        password: str,
+        settings: clickhouse.ClickHouseSettings,
         retry_max_seconds: float = 30.0,
         give_up_seconds: float | None = None,
         stop_event: threading.Event | None = None,
     ) -> None:
-        self._connect_args = (host, port, user, password)
-        self._where = f"ClickHouse {host}:{port}"
+        self.settings = settings
         self._retry_max_seconds = retry_max_seconds
         self._give_up_seconds = give_up_seconds
         self._stop_event = stop_event or threading.Event()  # a SIGTERM ends the wait for ClickHouse
@@ -111,13 +107,13 @@ class Store:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = clickhouse.connect(*self._connect_args)
+            self._client = clickhouse.client_from(self.settings)
         return self._client
 
     def retrying(self, fn: Callable[[], T]) -> T:
         """Run `fn` again (after backoff) while ClickHouse is unreachable."""
         return call_with_backoff(
-            self._where,
+            self.settings.describe(),
             clickhouse.is_unreachable,
             fn,
             log=log,

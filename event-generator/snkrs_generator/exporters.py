@@ -8,6 +8,8 @@ import logging
 import os
 import re
 
+from click_common.text import one_line
+
 from .settings import Settings
 from .telemetry import Exporters
 
@@ -71,7 +73,7 @@ class ExporterErrors(logging.Handler):
         message = message.removeprefix("Transient error ").split(" encountered while exporting")[0]
         if errno := re.search(r"\[Errno \d+\] [^\"')]+", message):  # urllib3's nesting → the OS error
             message = f"{errno.group(0)} ({message.split(':')[0]})"
-        self.last = message[:240]
+        self.last = one_line(message, 240)
 
     @classmethod
     def install(cls) -> ExporterErrors:

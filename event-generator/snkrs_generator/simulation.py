@@ -1,23 +1,19 @@
-"""The drop cycle: PRE_DROP → DROP_LIVE → POST_DROP, each phase a pool of shopper threads, then a new drop
-with a new product and fresh inventory. `run` is the API other tools reuse."""
+"""The drop cycle: PRE_DROP → DROP_LIVE → POST_DROP, each phase a pool of shoppers (`shoppers`), then a new
+drop with a new product and fresh inventory. `run` is the API other tools reuse."""
 
 from __future__ import annotations
 
 import gc
-import heapq
 import logging
-import math
 import random
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from .accounting import CountsSnapshot
 from .catalog import PRODUCTS
 from .clock import NS, SimClock, WallClock
 from .drop import PHASES, DropState, Phase
@@ -25,46 +21,14 @@ from .exporters import ExporterErrors, otlp_exporters
 from .incidents import Ledger, apply_legacy, plan_for, write_labels
 from .journeys import Journeys
 from .latency import load_factor
+from .reports import PhaseReport, RunReport, log_finished
 from .settings import PhaseSpec, Settings
+from .shoppers import Shoppers
 from .telemetry import Exporters, Telemetry
 
+__all__ = ["PhaseReport", "RunReport", "Simulation", "fewer_collections", "log_finished", "run", "share"]
+
 log = logging.getLogger("snkrs_generator")
-
-
-@dataclass(frozen=True)
-class PhaseReport:
-    cycle: int
-    phase: Phase
-    drop_id: str
-    seconds: float
-    requests: int
-    spans: CountsSnapshot
-    logs: CountsSnapshot
-
-    @property
-    def span_rate(self) -> float:
-        return self.spans.emitted / self.seconds if self.seconds > 0 else 0.0
-
-
-@dataclass
-class RunReport:
-    phases: list[PhaseReport] = field(default_factory=list)
-    spans: CountsSnapshot = field(default_factory=CountsSnapshot)
-    logs: CountsSnapshot = field(default_factory=CountsSnapshot)
-    metric_points: CountsSnapshot = field(default_factory=CountsSnapshot)
-    worker_errors: int = 0
-    backpressure_s: float = 0.0
-    seconds: float = 0.0
-
-    @property
-    def complete(self) -> bool:
-        """Everything emitted was exported: nothing dropped by the SDK, nothing refused by the collector."""
-        return (
-            self.worker_errors == 0
-            and self.spans.exported == self.spans.emitted
-            and self.logs.exported == self.logs.emitted
-            and self.metric_points.failed == 0
-        )
 
 
 def share(total: int, index: int, count: int) -> int:
@@ -108,7 +72,7 @@ class Simulation:
         self.state = self._new_drop(0)
         self.journeys = Journeys(self.drop_settings, telemetry, self.state, self.clock, self.ledger)
         self.report = RunReport()
-        self._errors_lock = threading.Lock()
+        self.shoppers = Shoppers(settings, telemetry, self.journeys, self.clock, stop, self.report)
         if shard[0] == 0:  # one process reports the drop's gauges (its own share of the inventory)
             self._register_gauges()
 
@@ -217,28 +181,13 @@ class Simulation:
         ends = started + spec.duration_s / s.time_scale
         if deadline is not None:
             ends = min(ends, deadline)
+        live = phase is Phase.DROP_LIVE
         if self.clock.simulated:
-            self.run_simulated(spec, workers, seeds, requests)
+            self.shoppers.simulated(spec, live, workers, seeds, requests)
         elif s.flat_out:
-            self.run_flat_out(ends, workers, seeds, requests)
+            self.shoppers.flat_out(ends, workers, seeds, requests)
         else:
-            phase_stop = threading.Event()
-            threads = [
-                threading.Thread(
-                    target=self.shopper,
-                    name=f"shopper-{phase.value}-{i}",
-                    daemon=True,
-                    args=(phase_stop, random.Random(seeds.getrandbits(64)), spec, requests, i),
-                )
-                for i in range(workers)
-            ]
-            for thread in threads:
-                thread.start()
-            while not self.stop.is_set() and (remaining := ends - time.monotonic()) > 0:
-                self.stop.wait(remaining)
-            phase_stop.set()
-            for thread in threads:
-                thread.join()
+            self.shoppers.threaded(spec, live, phase.value, ends, workers, seeds, requests)
         tel.flush()
         seconds = time.monotonic() - started
         spans1, logs1 = tel.snapshot()
@@ -302,109 +251,6 @@ class Simulation:
                 "live_end": _iso(self.state.live_started_ns + int(self.settings.drop_live.duration_s * NS)),
             }
         )
-
-    def run_simulated(self, spec: PhaseSpec, workers: int, seeds: random.Random, requests: list[int]) -> None:
-        """The phase on the simulated clock, one thread: each shopper's next request is an event, taken in
-        time order; the clock jumps from one to the next (no sleeping, and the same seed gives the same
-        run)."""
-        s, tel, journeys, clock = self.settings, self.telemetry, self.journeys, self.clock
-        assert isinstance(clock, SimClock)
-        begin = clock.now_ns()
-        end = begin + int(spec.duration_s * NS)
-        mu = math.log(spec.think_s)
-        shoppers, events = [], []
-        for i in range(workers):
-            rng = random.Random(seeds.getrandbits(64))
-            ids = random.Random(rng.getrandbits(64))
-            shoppers.append([rng, ids, journeys.new_shopper(rng)])
-            first = 0.0 if self.state.phase is Phase.DROP_LIVE else rng.uniform(0, spec.think_s)
-            events.append((begin + int(first * NS), i))
-        heapq.heapify(events)
-        while events and not self.stop.is_set():
-            t_ns, i = heapq.heappop(events)
-            if t_ns >= end:
-                break
-            clock.set(t_ns)
-            tel.backpressure.wait(self.stop)
-            rng, ids, shopper = shoppers[i]
-            tel.ids.bind(ids)
-            try:
-                took = journeys.step(rng, shopper)
-            except Exception:
-                self.report.worker_errors += 1
-                log.exception("shopper %d failed a request (continuing with a new shopper)", i)
-                shopper.done, took = True, 0.0
-            requests[i] += 1
-            polling = shopper.joined and not shopper.admitted
-            if shopper.done:
-                shopper = shoppers[i][2] = journeys.new_shopper(rng)
-            think = s.waiting_room_poll_s if polling else rng.lognormvariate(mu, 0.5)
-            heapq.heappush(events, (t_ns + int((took + think) * NS), i))
-        clock.set(end)
-
-    def run_flat_out(self, ends: float, workers: int, seeds: random.Random, requests: list[int]) -> None:
-        """The phase flat out: no think time, so the shoppers take turns in this one thread, a request each,
-        until the phase's wall-clock end (threads would only contend for the GIL and the SDK's locks). Each
-        shopper keeps its own seeded streams, derived as the threaded shoppers derive theirs."""
-        tel, journeys = self.telemetry, self.journeys
-        shoppers = []
-        for _ in range(workers):
-            rng = random.Random(seeds.getrandbits(64))
-            ids = random.Random(rng.getrandbits(64))
-            shoppers.append([rng, ids, journeys.new_shopper(rng)])
-        stop, backpressure, bind, step = self.stop, tel.backpressure, tel.ids.bind, journeys.step
-        while not stop.is_set() and time.monotonic() < ends:
-            for i, turn in enumerate(shoppers):
-                backpressure.wait(stop)
-                if stop.is_set():
-                    break
-                rng, ids, shopper = turn
-                bind(ids)
-                try:
-                    step(rng, shopper)
-                except Exception:
-                    self.report.worker_errors += 1
-                    log.exception("shopper %d failed a request (continuing with a new shopper)", i)
-                    shopper.done = True
-                requests[i] += 1
-                if shopper.done:
-                    turn[2] = journeys.new_shopper(rng)
-
-    def shopper(
-        self,
-        phase_stop: threading.Event,
-        rng: random.Random,
-        spec: PhaseSpec,
-        requests: list[int],
-        index: int,
-    ) -> None:
-        s, tel, journeys = self.settings, self.telemetry, self.journeys
-        tel.ids.bind(random.Random(rng.getrandbits(64)))
-        mu = math.log(spec.think_s)
-        shopper = journeys.new_shopper(rng)
-        if (
-            not s.flat_out and self.state.phase is not Phase.DROP_LIVE
-        ):  # the drop starts with everyone at once
-            phase_stop.wait(rng.uniform(0, spec.think_s) / s.time_scale)
-        while not phase_stop.is_set():
-            tel.backpressure.wait(phase_stop)
-            if phase_stop.is_set():
-                break
-            try:
-                took = journeys.step(rng, shopper)
-            except Exception:
-                with self._errors_lock:
-                    self.report.worker_errors += 1
-                log.exception("shopper %d failed a request (continuing with a new shopper)", index)
-                shopper.done, took = True, 0.0
-            requests[index] += 1
-            polling = shopper.joined and not shopper.admitted
-            if shopper.done:
-                shopper = journeys.new_shopper(rng)
-            if s.flat_out:
-                continue
-            think = s.waiting_room_poll_s if polling else rng.lognormvariate(mu, 0.5)
-            phase_stop.wait((took + think) / s.time_scale)
 
 
 # young-generation collections: every this many net container allocations instead of Python's 700
@@ -475,23 +321,3 @@ def run(
     report.backpressure_s = telemetry.backpressure.waited_s
     log_finished(report, "run finished")
     return report
-
-
-def log_finished(report: RunReport, what: str) -> None:
-    log.info(
-        "%s: seconds=%.1f spans=%d exported=%d dropped=%d failed=%d logs=%d logs_exported=%d "
-        "logs_dropped=%d metric_points=%d metric_failed=%d backpressure_s=%.1f worker_errors=%d",
-        what,
-        report.seconds,
-        report.spans.emitted,
-        report.spans.exported,
-        report.spans.dropped,
-        report.spans.failed,
-        report.logs.emitted,
-        report.logs.exported,
-        report.logs.dropped,
-        report.metric_points.exported,
-        report.metric_points.failed,
-        report.backpressure_s,
-        report.worker_errors,
-    )

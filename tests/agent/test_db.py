@@ -24,6 +24,6 @@ def test_a_dead_server_is_retried_then_a_query_error_naming_it(caplog):
     )
     retries = [r.getMessage() for r in caplog.records if r.name == "trace_agent.db"]
     assert retries and retries[0].startswith(
-        f"ClickHouse agent@127.0.0.1:{port} unavailable (OperationalError: unreachable, connection refused): "
-        "retry 1 in "
+        f"ClickHouse at agent@127.0.0.1:{port} unavailable "
+        "(OperationalError: unreachable, connection refused): retry 1 in "
     )

@@ -102,7 +102,9 @@ def test_loader_once_gives_up_on_a_dead_clickhouse_after_the_configured_wait(tmp
     assert time.monotonic() - started < 60
     assert "Traceback" not in done.stderr
     last = done.stderr.splitlines()[-1]
-    assert f"ClickHouse localhost:{unused_port} unavailable for 3 s" in last and "giving up" in last
+    assert (
+        f"ClickHouse at default@localhost:{unused_port} unavailable for 3 s" in last and "giving up" in last
+    )
 
 
 def test_the_supervisor_does_not_restart_a_process_that_failed_for_configuration(tmp_path):
@@ -148,5 +150,5 @@ def test_a_refused_clickhouse_login_is_a_configuration_error_not_an_outage(local
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1] == (
         f"{module}: configuration error: CLICKHOUSE_PASSWORD (or CLICKHOUSE_USER='nobody') is refused by "
-        f"ClickHouse at 127.0.0.1:{local_stack.clickhouse_port}; {WHERE}"
+        f"ClickHouse at nobody@127.0.0.1:{local_stack.clickhouse_port}; {WHERE}"
     )

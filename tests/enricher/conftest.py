@@ -21,9 +21,10 @@ def make_enricher(model: Model):
 
     def make(stack, **overrides) -> Enricher:
         settings = Settings(
-            CLICKHOUSE_HOST=stack.host, CLICKHOUSE_PORT=stack.clickhouse_port, **overrides
+            CLICKHOUSE_HOST=stack.host, CLICKHOUSE_PORT=stack.clickhouse_port, CLICKHOUSE_USER="default",
+            CLICKHOUSE_PASSWORD="", **overrides,
         )  # fmt: skip
-        store = Store(settings.clickhouse_host, settings.clickhouse_port, "default", "", give_up_seconds=10)
+        store = Store(settings, give_up_seconds=10)
         enricher = Enricher(
             settings, store, Embedder(model, VectorCache(settings.cache_size)), DEFAULT_MODEL_NAME
         )

@@ -55,7 +55,7 @@ def run(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     telemetry = Telemetry.from_settings(settings)
     server = build_server(ToolContext(db, settings), telemetry)
     where = f"http://{host}:{port}{PATH}" if args.http else "stdio"
-    log.info("MCP server: %d tools on %s, reading ClickHouse as %s", len(TOOLS), where, db.target)
+    log.info("MCP server: %d tools on %s, reading %s", len(TOOLS), where, settings.describe())
     try:
         if args.http:
             serve_http(server, host, port, settings.mcp_token)

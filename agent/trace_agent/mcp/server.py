@@ -65,6 +65,11 @@ def mcp_tool(tool: Tool) -> types.Tool:
     )
 
 
+def resource_fields(name: str, title: str, tool: str) -> dict[str, Any]:
+    """A resource's name, title, and the description of the tool that reads it."""
+    return {"name": name, "title": title, "description": TOOLS[tool].description, "mime_type": MIME}
+
+
 def call_result(result: ToolResult) -> types.CallToolResult:
     """A tool error as an MCP tool error with its one-line reason; data as the CLI's marked tool_data text."""
     if result.error is not None:
@@ -116,24 +121,18 @@ def build_server(ctx: ToolContext, telemetry: Telemetry | None = None) -> Server
             raise MCPError(INVALID_PARAMS, f"unknown tool {params.name!r}; tools: {', '.join(TOOLS)}")
         return call_result(await run_tool(params.name, params.arguments, request.request_id))
 
+    schema = types.Resource(
+        uri=SCHEMA_URI, **resource_fields("schema", "Trace tables and column meanings", "describe_schema")
+    )
+    trace = types.ResourceTemplate(
+        uri_template=TRACE_URI_TEMPLATE,
+        **resource_fields("trace", "One trace as a span tree", "get_trace_tree"),
+    )
+
     async def list_resources(_ctx: Any, _params: Any) -> types.ListResourcesResult:
-        schema = types.Resource(
-            name="schema",
-            title="Trace tables and column meanings",
-            uri=SCHEMA_URI,
-            description=TOOLS["describe_schema"].description,
-            mime_type=MIME,
-        )
         return types.ListResourcesResult(resources=[schema])
 
     async def list_resource_templates(_ctx: Any, _params: Any) -> types.ListResourceTemplatesResult:
-        trace = types.ResourceTemplate(
-            name="trace",
-            title="One trace as a span tree",
-            uri_template=TRACE_URI_TEMPLATE,
-            description=TOOLS["get_trace_tree"].description,
-            mime_type=MIME,
-        )
         return types.ListResourceTemplatesResult(resource_templates=[trace])
 
     async def read_resource(
