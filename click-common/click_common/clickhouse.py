@@ -82,11 +82,6 @@ def client_from(settings: ClickHouseSettings, **options: Any) -> Client:
     )
 
 
-def where(settings: ClickHouseSettings) -> str:
-    """`settings.describe()`, by the name s3_loader calls it (until it calls `describe` itself)."""
-    return settings.describe()
-
-
 def error_code(exc: BaseException) -> int | None:
     """The server's error code: the driver's own attribute, else `Code: N.` in the message."""
     code = getattr(exc, "code", None)
@@ -97,15 +92,9 @@ def error_code(exc: BaseException) -> int | None:
 
 
 @contextmanager
-def refused_login_is_a_config_error(
-    settings: ClickHouseSettings | str, host: str = "", port: int = 0
-) -> Iterator[None]:
-    """Raise a ConfigError naming the settings when ClickHouse refuses this user or password inside.
-    (`user, host, port` instead of the settings: s3_loader's form, until it passes its settings.)"""
-    if isinstance(settings, ClickHouseSettings):
-        user, server = settings.clickhouse_user, settings.describe()
-    else:
-        user, server = settings, describe(host, port, settings)
+def refused_login_is_a_config_error(settings: ClickHouseSettings) -> Iterator[None]:
+    """Raise a ConfigError naming the settings when ClickHouse refuses this user or password inside."""
+    user, server = settings.clickhouse_user, settings.describe()
     try:
         yield
     except Exception as exc:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .backoff import GaveUp, call_with_backoff
-from .clickhouse import ClickHouseSettings, client_from, is_outage, refused_login_is_a_config_error, where
+from .clickhouse import ClickHouseSettings, client_from, is_outage, refused_login_is_a_config_error
 from .config import load_settings, run_main
 from .migrations import ClientExecutor, MigrationError, load, migrate
 
@@ -28,11 +28,13 @@ def main() -> int:
     settings = load_settings(ClickHouseSettings)
     try:
         migrations = load(args.folder)
-        with refused_login_is_a_config_error(
-            settings.clickhouse_user, settings.clickhouse_host, settings.clickhouse_port
-        ):
+        with refused_login_is_a_config_error(settings):
             client = call_with_backoff(
-                where(settings), is_outage, lambda: client_from(settings), log=log, give_up_after=args.wait
+                settings.describe(),
+                is_outage,
+                lambda: client_from(settings),
+                log=log,
+                give_up_after=args.wait,
             )
             try:
                 migrate(ClientExecutor(client), migrations)

@@ -38,7 +38,7 @@ class ClickHouseCalls:
     def __call__(self, fn: Callable[[], T], is_outage: Outage = clickhouse.is_outage) -> T:
         s = self.settings
         return call_with_backoff(
-            clickhouse.where(s), is_outage, fn,
+            s.describe(), is_outage, fn,
             log=log, max_wait=s.max_outage_backoff, stop=self.stop, give_up_after=self.give_up_after,
         )  # fmt: skip
 

@@ -49,9 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     settings = load_settings(LoaderSettings)
     check_credentials(settings)
-    with refused_login_is_a_config_error(
-        settings.clickhouse_user, settings.clickhouse_host, settings.clickhouse_port
-    ):
+    with refused_login_is_a_config_error(settings):
         return run(args, settings)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,23 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # The driver logs each failed attempt itself; one line of our own says what happened.
     logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
-    host = os.environ.get("CLICKHOUSE_HOST", "localhost")
-    port = int(os.environ.get("CLICKHOUSE_PORT", "8123"))
+    settings = clickhouse.ClickHouseSettings()
     try:
-        client = clickhouse.connect(
-            host,
-            port,
-            os.environ.get("CLICKHOUSE_USER", "default"),
-            os.environ.get("CLICKHOUSE_PASSWORD", ""),
-        )
+        client = clickhouse.client_from(settings)
     except Exception as exc:  # connection refused, auth: one readable line, not a traceback
-        print(f"bench: cannot reach ClickHouse at {host}:{port} ({exc}); is a stack up?", file=sys.stderr)
+        print(f"bench: cannot reach {settings.describe()} ({exc}); is a stack up?", file=sys.stderr)
         return 1
     try:
         stats, gap = collect(client, args.window, args.settle)
     finally:
         client.close()
-    print(f"ClickHouse at {host}:{port}")
+    print(settings.describe())
     print(format_report(stats, gap, args.window, args.settle))
     return 0
 

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         client = clickhouse.client_from(settings, send_receive_timeout=60)
     except (ClickHouseError, OSError) as exc:  # connection refused, auth: one readable line
         print(
-            f"snkrs-queries: cannot reach {clickhouse.where(settings)} ({exc}); is a stack up?",
+            f"snkrs-queries: cannot reach {settings.describe()} ({exc}); is a stack up?",
             file=sys.stderr,
         )
         return 1

@@ -69,7 +69,7 @@ def test_bench_without_a_stack_says_so_in_one_line():
     env = {"CLICKHOUSE_HOST": "127.0.0.1", "CLICKHOUSE_PORT": str(free_port()), "PATH": "/usr/bin:/bin"}
     result = run("local_stack.tools.bench", env)
     assert result.returncode == 1
-    assert result.stderr.startswith("bench: cannot reach ClickHouse at 127.0.0.1:")
+    assert result.stderr.startswith("bench: cannot reach ClickHouse at default@127.0.0.1:")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
